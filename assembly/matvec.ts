@@ -1,0 +1,201 @@
+/**
+ * Single-input kernels: one pass over W^[l] per layer and direction.
+ *
+ * Layout (planned by src/memory.ts): W^[l] is row-major [n_l][stride], where stride = n_{l-1}
+ * rounded up to a whole number of 16-byte vectors (4 f32 or 2 f64) and the padding columns are 0.
+ * Every vector (a^[l], σ'(z^[l]), g^[l]) is padded to its stride with zeros, and every buffer starts on a
+ * 16-byte boundary, so the column loops never need a scalar tail and never read past a row.
+ * All arguments are byte offsets into linear memory and element counts; each kernel writes into its
+ * first argument and returns it. Nothing here allocates or checks: src/ validates at the boundary.
+ *
+ *   dense      a^[l] = σ(W^[l] a^[l-1] + b^[l]) and s^[l] = σ'(z^[l])          (eqs. 3.1–3.2)
+ *   denseBack  g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]; with s = 0 just (W^[2])ᵀ g^[2] = ∇ₓ a^[L]
+ */
+import { activate } from "./activation";
+
+// @ts-ignore: decorator
+@inline function hsum<T>(v: v128): T {
+  if (sizeof<T>() == 4) {
+    return <T>(
+      (v128.extract_lane<f32>(v, 0) + v128.extract_lane<f32>(v, 1)) +
+      (v128.extract_lane<f32>(v, 2) + v128.extract_lane<f32>(v, 3))
+    );
+  }
+  return <T>(v128.extract_lane<f64>(v, 0) + v128.extract_lane<f64>(v, 1));
+}
+
+// @ts-ignore: decorator
+@inline function madd<T>(acc: v128, w: v128, x: v128): v128 {
+  return v128.add<T>(acc, v128.mul<T>(w, x));
+}
+
+/** Dot product of one padded row with a padded vector; `bytes` is a multiple of 16. */
+// @ts-ignore: decorator
+@inline function dot<T>(w: usize, x: usize, bytes: usize): T {
+  if (ASC_FEATURE_SIMD) {
+    let c0 = v128.splat<T>(0);
+    let c1 = v128.splat<T>(0);
+    let j: usize = 0;
+    const pairs = bytes & ~(<usize>31);
+    for (; j < pairs; j += 32) {
+      c0 = madd<T>(c0, v128.load(w + j), v128.load(x + j));
+      c1 = madd<T>(c1, v128.load(w + j, 16), v128.load(x + j, 16));
+    }
+    if (j < bytes) c0 = madd<T>(c0, v128.load(w + j), v128.load(x + j));
+    return hsum<T>(v128.add<T>(c0, c1));
+  } else {
+    // Strides are whole vectors, so the element count is even: two chains, no tail.
+    let c0: T = <T>0;
+    let c1: T = <T>0;
+    const size = sizeof<T>();
+    for (let j: usize = 0; j < bytes; j += 2 * size) {
+      c0 += load<T>(w + j) * load<T>(x + j);
+      c1 += load<T>(w + j, size) * load<T>(x + j, size);
+    }
+    return c0 + c1;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function finishRow<T>(aOut: usize, sOut: usize, b: usize, i: i32, acc: T, act: i32): void {
+  const at = <usize>i * sizeof<T>();
+  activate<T>(acc + load<T>(b + at), act, aOut + at, sOut + at);
+}
+
+/** aOut = σ(W·aIn + b), sOut = σ'(W·aIn + b); W is rows × cols (cols = padded stride). */
+export function dense<T>(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32): usize {
+  const rowBytes = <usize>cols * sizeof<T>();
+  let i: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    // 4 rows × 2 vectors = 8 independent accumulators: each loaded slice of aIn is used four times,
+    // and 8 accumulators + 2 inputs + loads stay within V8's 16 xmm registers.
+    const pairs = rowBytes & ~(<usize>31);
+    let p = w;
+    for (; i + 4 <= rows; i += 4) {
+      let c0 = v128.splat<T>(0), c1 = v128.splat<T>(0);
+      let c2 = v128.splat<T>(0), c3 = v128.splat<T>(0);
+      let c4 = v128.splat<T>(0), c5 = v128.splat<T>(0);
+      let c6 = v128.splat<T>(0), c7 = v128.splat<T>(0);
+      const p1 = p + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
+      let j: usize = 0;
+      for (; j < pairs; j += 32) {
+        const x0 = v128.load(aIn + j);
+        const x1 = v128.load(aIn + j, 16);
+        c0 = madd<T>(c0, v128.load(p + j), x0);
+        c1 = madd<T>(c1, v128.load(p + j, 16), x1);
+        c2 = madd<T>(c2, v128.load(p1 + j), x0);
+        c3 = madd<T>(c3, v128.load(p1 + j, 16), x1);
+        c4 = madd<T>(c4, v128.load(p2 + j), x0);
+        c5 = madd<T>(c5, v128.load(p2 + j, 16), x1);
+        c6 = madd<T>(c6, v128.load(p3 + j), x0);
+        c7 = madd<T>(c7, v128.load(p3 + j, 16), x1);
+      }
+      if (j < rowBytes) {
+        // One 16-byte vector left over when the stride is an odd number of vectors.
+        const x0 = v128.load(aIn + j);
+        c0 = madd<T>(c0, v128.load(p + j), x0);
+        c2 = madd<T>(c2, v128.load(p1 + j), x0);
+        c4 = madd<T>(c4, v128.load(p2 + j), x0);
+        c6 = madd<T>(c6, v128.load(p3 + j), x0);
+      }
+      finishRow<T>(aOut, sOut, b, i, hsum<T>(v128.add<T>(c0, c1)), act);
+      finishRow<T>(aOut, sOut, b, i + 1, hsum<T>(v128.add<T>(c2, c3)), act);
+      finishRow<T>(aOut, sOut, b, i + 2, hsum<T>(v128.add<T>(c4, c5)), act);
+      finishRow<T>(aOut, sOut, b, i + 3, hsum<T>(v128.add<T>(c6, c7)), act);
+      p = p3 + rowBytes;
+    }
+  }
+  // Remaining rows (1–3 with SIMD, all of them in the scalar build).
+  for (; i < rows; i++) {
+    finishRow<T>(aOut, sOut, b, i, dot<T>(w + <usize>i * rowBytes, aIn, rowBytes), act);
+  }
+  return aOut;
+}
+
+/** gOut = (Wᵀ g) ⊙ s, or Wᵀ g when s = 0; W is rows × cols (cols = padded stride), g has rows entries. */
+export function denseBack<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32): usize {
+  const size = sizeof<T>();
+  const rowBytes = <usize>cols * size;
+  memory.fill(gOut, 0, rowBytes);
+  let k: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    // Accumulate whole rows (gOut += g_k·W[k,:]) four at a time: contiguous loads at any stride,
+    // where dot products down the columns collapse at power-of-two strides.
+    const pairs = rowBytes & ~(<usize>31);
+    let p = w;
+    for (; k + 4 <= rows; k += 4) {
+      const at = g + <usize>k * size;
+      const g0 = v128.splat<T>(load<T>(at));
+      const g1 = v128.splat<T>(load<T>(at, size));
+      const g2 = v128.splat<T>(load<T>(at, 2 * size));
+      const g3 = v128.splat<T>(load<T>(at, 3 * size));
+      const p1 = p + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
+      let j: usize = 0;
+      for (; j < pairs; j += 32) {
+        const o = gOut + j;
+        let v0 = v128.add<T>(
+          v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),
+          v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j)), v128.mul<T>(g3, v128.load(p3 + j))),
+        );
+        let v1 = v128.add<T>(
+          v128.add<T>(v128.mul<T>(g0, v128.load(p + j, 16)), v128.mul<T>(g1, v128.load(p1 + j, 16))),
+          v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j, 16)), v128.mul<T>(g3, v128.load(p3 + j, 16))),
+        );
+        v128.store(o, v128.add<T>(v128.load(o), v0));
+        v128.store(o, v128.add<T>(v128.load(o, 16), v1), 16);
+      }
+      if (j < rowBytes) {
+        const o = gOut + j;
+        const v0 = v128.add<T>(
+          v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),
+          v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j)), v128.mul<T>(g3, v128.load(p3 + j))),
+        );
+        v128.store(o, v128.add<T>(v128.load(o), v0));
+      }
+      p = p3 + rowBytes;
+    }
+    for (; k < rows; k++) {
+      const gk = v128.splat<T>(load<T>(g + <usize>k * size));
+      const row = w + <usize>k * rowBytes;
+      for (let j: usize = 0; j < rowBytes; j += 16) {
+        v128.store(gOut + j, madd<T>(v128.load(gOut + j), gk, v128.load(row + j)));
+      }
+    }
+    if (s != 0) {
+      for (let j: usize = 0; j < rowBytes; j += 16) {
+        v128.store(gOut + j, v128.mul<T>(v128.load(gOut + j), v128.load(s + j)));
+      }
+    }
+  } else {
+    for (; k < rows; k++) {
+      const gk = load<T>(g + <usize>k * size);
+      const row = w + <usize>k * rowBytes;
+      for (let j: usize = 0; j < rowBytes; j += size) {
+        store<T>(gOut + j, load<T>(gOut + j) + gk * load<T>(row + j));
+      }
+    }
+    if (s != 0) {
+      for (let j: usize = 0; j < rowBytes; j += size) {
+        store<T>(gOut + j, load<T>(gOut + j) * load<T>(s + j));
+      }
+    }
+  }
+  return gOut;
+}
+
+/** dense<f32>: f32 layer forward, keeps σ'. */
+export function denseF32(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32): usize {
+  return dense<f32>(aOut, sOut, w, b, aIn, rows, cols, act);
+}
+/** dense<f64>: f64 layer forward, keeps σ'. */
+export function denseF64(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32): usize {
+  return dense<f64>(aOut, sOut, w, b, aIn, rows, cols, act);
+}
+/** denseBack<f32>: f32 transposed product fused with the Hadamard product. */
+export function denseBackF32(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32): usize {
+  return denseBack<f32>(gOut, w, g, s, rows, cols);
+}
+/** denseBack<f64>: f64 transposed product fused with the Hadamard product. */
+export function denseBackF64(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32): usize {
+  return denseBack<f64>(gOut, w, g, s, rows, cols);
+}

@@ -1,0 +1,107 @@
+/**
+ * An engine is one instance of the kernel module with its own WebAssembly memory, shared by every
+ * network created from it. Networks are blocks of that memory (see memory.ts); the engine re-derives its
+ * typed-array views whenever the memory has grown, because growth detaches the old buffer.
+ */
+import { MLPError } from "./errors.js";
+import { Arena } from "./memory.js";
+import type { MLPSpec } from "./model.js";
+import { MLP } from "./network.js";
+
+/** The kernel module's exports: byte offsets and counts in, the output offset back. */
+export interface Kernels {
+  denseF32(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, act: number): number;
+  denseF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, act: number): number;
+  denseBackF32(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
+  denseBackF64(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
+  heapBase(): number;
+  isSimdBuild(): number;
+}
+
+/** Export names every kernel module must have. */
+export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = ["denseF32", "denseF64", "denseBackF32", "denseBackF64", "heapBase", "isSimdBuild"];
+
+/** A gradient function from grad(): df(x, out?) = ∇ₓ a^[L](x); `network` is the MLP behind it. */
+export interface GradientFunction {
+  (x: ArrayLike<number>, out?: Float32Array | Float64Array): Float32Array | Float64Array;
+  readonly network: MLP;
+}
+
+/** One kernel instance and its memory; create networks with engine.createMLP(spec). */
+export class Engine {
+  /** @internal */ readonly kernels: Kernels;
+  /** @internal */ readonly arena: Arena;
+  /** Whether this engine runs the SIMD build (else the scalar one). */
+  readonly simd: boolean;
+  /** The WebAssembly memory all of this engine's networks live in. */
+  readonly memory: WebAssembly.Memory;
+  private buffer: ArrayBuffer;
+  private f32: Float32Array;
+  private f64: Float64Array;
+
+  /** @internal Use init() or createEngine(). */
+  constructor(
+    readonly module: WebAssembly.Module,
+    instance: WebAssembly.Instance,
+    memory: WebAssembly.Memory,
+  ) {
+    const exports = instance.exports as unknown as Kernels;
+    this.simd = exports.isSimdBuild() === 1;
+    this.kernels = exports;
+    this.memory = memory;
+    this.arena = new Arena(memory, exports.heapBase());
+    this.buffer = memory.buffer;
+    this.f32 = new Float32Array(this.buffer);
+    this.f64 = new Float64Array(this.buffer);
+  }
+
+  /** Builds a network from a model (see MLPSpec); its parameters are copied into WebAssembly memory. */
+  createMLP(spec: MLPSpec): MLP {
+    return new MLP(this, spec);
+  }
+
+  /** A drop-in gradient function df(x, out?) for the network `spec` describes (n_L must be 1). */
+  grad(spec: MLPSpec): GradientFunction {
+    const network = this.createMLP(spec);
+    try {
+      network.requireScalar("grad");
+    } catch (error) {
+      network.dispose();
+      throw error;
+    }
+    const df = (x: ArrayLike<number>, out?: Float32Array | Float64Array) => network.gradient(x, out);
+    return Object.assign(df, { network }) as GradientFunction;
+  }
+
+  /** Bytes of WebAssembly memory this engine holds (it grows as networks are created, never shrinks). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** @internal A Float32Array over the whole memory, valid until the next allocation. */
+  viewF32(): Float32Array {
+    if (this.buffer !== this.memory.buffer) this.refresh();
+    return this.f32;
+  }
+
+  /** @internal A Float64Array over the whole memory, valid until the next allocation. */
+  viewF64(): Float64Array {
+    if (this.buffer !== this.memory.buffer) this.refresh();
+    return this.f64;
+  }
+
+  private refresh(): void {
+    this.buffer = this.memory.buffer;
+    this.f32 = new Float32Array(this.buffer);
+    this.f64 = new Float64Array(this.buffer);
+  }
+}
+
+/** Checks that an instance exports what mlpgrad needs. */
+export function checkKernelExports(instance: WebAssembly.Instance): void {
+  for (const name of KERNEL_EXPORTS) {
+    if (typeof (instance.exports as Record<string, unknown>)[name] !== "function") {
+      throw new MLPError("E_SOURCE", `init: the WebAssembly module is not mlpgrad's kernel module (it has no export "${name}")`);
+    }
+  }
+}

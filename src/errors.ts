@@ -1,0 +1,61 @@
+/** Every failure mlpgrad reports is an MLPError with one of these stable codes. */
+export type MLPErrorCode =
+  | "E_NO_WASM" // the runtime has no WebAssembly
+  | "E_NO_SIMD" // SIMD was demanded but the runtime cannot validate the SIMD build
+  | "E_SOURCE" // init(source): the source could not be fetched, compiled or is not mlpgrad's kernel module
+  | "E_NOT_INITIALIZED" // createMLP() before init() has finished
+  | "E_SPEC" // the model is not an object
+  | "E_SIZES" // sizes: fewer than two, or not positive integers
+  | "E_PRECISION" // precision is neither "f32" nor "f64"
+  | "E_ACTIVATION" // unknown activation name, or the wrong number of them
+  | "E_LAYERS" // layers missing, of the wrong count, or an entry without weights/bias
+  | "E_SHAPE" // weights or bias of the wrong length
+  | "E_NONFINITE" // NaN or ±Infinity (or a value outside the f32 range) in weights, bias or x
+  | "E_INPUT" // x is not an array-like of n_1 numbers (or v/u of the wrong length)
+  | "E_OUTPUT" // out has the wrong length or element type
+  | "E_NOT_SCALAR" // gradient() on a network whose output is not a scalar
+  | "E_LAYER_INDEX" // setLayer(l, …) with l outside 2..L
+  | "E_DISPOSED" // any call after dispose()
+  | "E_TOO_LARGE"; // the network does not fit in WebAssembly memory
+
+/** Where a failure happened and what was expected; fields are present only where they apply. */
+export interface MLPErrorDetails {
+  /** Layer number as in the paper: 1 is the input x, 2..L carry W^[l] and b^[l]. */
+  layer?: number;
+  /** Index of the offending element (flat, row-major for weights). */
+  index?: number;
+  expected?: unknown;
+  actual?: unknown;
+  cause?: unknown;
+}
+
+/** The one error class of mlpgrad: `code` is stable, the message says where, what and how to fix it. */
+export class MLPError extends Error {
+  readonly code: MLPErrorCode;
+  readonly layer?: number;
+  readonly index?: number;
+  readonly expected?: unknown;
+  readonly actual?: unknown;
+
+  constructor(code: MLPErrorCode, message: string, details: MLPErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "MLPError";
+    this.code = code;
+    if (details.layer !== undefined) this.layer = details.layer;
+    if (details.index !== undefined) this.index = details.index;
+    if (details.expected !== undefined) this.expected = details.expected;
+    if (details.actual !== undefined) this.actual = details.actual;
+  }
+}
+
+/** Describes a value for an error message without dumping it: `Float64Array(3)`, `string`, `null`. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) {
+    const length = (value as unknown as { length?: number }).length;
+    return `${value.constructor.name}(${length ?? value.byteLength})`;
+  }
+  if (typeof value === "object") return value.constructor?.name ?? "object";
+  return typeof value === "number" || typeof value === "boolean" ? String(value) : typeof value;
+}

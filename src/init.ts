@@ -1,0 +1,179 @@
+/**
+ * Loading the kernels: compile once, instantiate per engine.
+ *
+ * The SIMD and scalar builds come embedded in the package (base64, generated at build time), so
+ * init() needs no file system or network. The SIMD build is used when WebAssembly.validate accepts it.
+ * Compiled modules are cached as promises, so concurrent first calls share one compile. Edge runtimes
+ * that forbid compiling from bytes pass the compiled WebAssembly.Module they import instead.
+ */
+import { Engine, checkKernelExports, type GradientFunction } from "./engine.js";
+import { MLPError, describe } from "./errors.js";
+import type { MLPSpec } from "./model.js";
+import type { MLP } from "./network.js";
+import { SCALAR_WASM, SIMD_WASM } from "./wasm.generated.js";
+
+/** Where the kernel module comes from: compiled already, bytes, a URL, or a fetch Response. */
+export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Response | PromiseLike<Response>;
+
+/** Options for init() and createEngine(). */
+export interface InitOptions {
+  /** A kernel module to use instead of the embedded builds (either the SIMD or the scalar build). */
+  source?: WasmSource;
+  /** Embedded builds only: true demands SIMD, false forces the scalar build; default: SIMD when supported. */
+  simd?: boolean;
+}
+
+// Pages the engine's memory starts with; it grows as networks are created.
+const INITIAL_PAGES = 4;
+
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+let simdSupport: boolean | undefined;
+let defaultEngine: Engine | undefined;
+let defaultPromise: Promise<Engine> | undefined;
+
+function requireWebAssembly(): void {
+  if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
+    throw new MLPError("E_NO_WASM", "mlpgrad needs WebAssembly, which this runtime does not provide");
+  }
+}
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Whether this runtime validates the SIMD build (checked once). */
+export function hasSimd(): boolean {
+  requireWebAssembly();
+  simdSupport ??= WebAssembly.validate(decodeBase64(SIMD_WASM));
+  return simdSupport;
+}
+
+function compileEmbedded(simd: boolean): Promise<WebAssembly.Module> {
+  const key = simd ? "simd" : "scalar";
+  let module = compiled.get(key);
+  if (module === undefined) {
+    module = compileBytes(decodeBase64(simd ? SIMD_WASM : SCALAR_WASM));
+    compiled.set(key, module);
+    module.catch(() => compiled.delete(key));
+  }
+  return module;
+}
+
+async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (cause) {
+    throw new MLPError("E_SOURCE", `init: the WebAssembly bytes did not compile (${(cause as Error).message})`, { cause });
+  }
+}
+
+async function compileSource(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return compileBytes(source);
+  if (typeof source === "string" || source instanceof URL) {
+    if (typeof fetch !== "function") throw new MLPError("E_SOURCE", "init: a URL source needs fetch(), which this runtime lacks; pass the bytes instead");
+    let response: Response;
+    try {
+      response = await fetch(source);
+    } catch (cause) {
+      throw new MLPError("E_SOURCE", `init: could not fetch ${String(source)} (${(cause as Error).message}); pass the bytes or a WebAssembly.Module instead`, { cause });
+    }
+    return compileSource(response);
+  }
+  if (typeof Response !== "undefined" && source instanceof Response) {
+    if (!source.ok) throw new MLPError("E_SOURCE", `init: fetching ${source.url || "the module"} failed with HTTP ${source.status}`);
+    return compileBytes(await source.arrayBuffer());
+  }
+  if (source !== null && typeof (source as PromiseLike<Response>).then === "function") {
+    return compileSource(await (source as PromiseLike<Response>));
+  }
+  throw new MLPError("E_SOURCE", `init: expected a WebAssembly.Module, bytes, a URL or a Response, got ${describe(source)}`);
+}
+
+/** Exported for the tests of concurrent first calls: how many embedded compiles have started. */
+export function compiledCount(): number {
+  return compiled.size;
+}
+
+/**
+ * A new engine: one instance of the kernels with its own memory. Most code wants init() and
+ * createMLP(); a separate engine is for isolating networks or for running the scalar build.
+ */
+export async function createEngine(options: InitOptions = {}): Promise<Engine> {
+  requireWebAssembly();
+  let module: WebAssembly.Module;
+  if (options.source !== undefined) {
+    module = await compileSource(options.source);
+  } else {
+    const simd = options.simd ?? hasSimd();
+    if (simd && !hasSimd()) throw new MLPError("E_NO_SIMD", "init: { simd: true } was asked for, but this runtime does not support WebAssembly SIMD; leave simd unset to fall back to the scalar build");
+    module = await compileEmbedded(simd);
+  }
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, { env: { memory } });
+  } catch (cause) {
+    throw new MLPError("E_SOURCE", `init: the WebAssembly module could not be instantiated as mlpgrad's kernels (${(cause as Error).message})`, { cause });
+  }
+  checkKernelExports(instance);
+  return new Engine(module, instance, memory);
+}
+
+/**
+ * Loads the kernels once and makes them the default engine for createMLP() and grad(). Concurrent
+ * calls share one compile; later calls return the same engine. With a source or options it loads that
+ * instead and makes it the default (networks created before keep their engine).
+ */
+export function init(source?: WasmSource | InitOptions, options: InitOptions = {}): Promise<Engine> {
+  const opts: InitOptions = isOptions(source) ? source : { ...options, source };
+  if (opts.source === undefined && opts.simd === undefined && defaultPromise !== undefined) return defaultPromise;
+  const promise = createEngine(opts).then((engine) => {
+    if (defaultPromise === promise) defaultEngine = engine;
+    return engine;
+  });
+  defaultPromise = promise;
+  promise.catch(() => {
+    if (defaultPromise === promise) defaultPromise = undefined;
+  });
+  return promise;
+}
+
+function isOptions(value: unknown): value is InitOptions {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    !(value instanceof WebAssembly.Module) &&
+    !(value instanceof ArrayBuffer) &&
+    !ArrayBuffer.isView(value) &&
+    !(value instanceof URL) &&
+    !(typeof Response !== "undefined" && value instanceof Response) &&
+    typeof (value as PromiseLike<unknown>).then !== "function"
+  );
+}
+
+/** The default engine, or an E_NOT_INITIALIZED error that says to await init() first. */
+export function getEngine(): Engine {
+  if (defaultEngine === undefined) {
+    throw new MLPError(
+      "E_NOT_INITIALIZED",
+      defaultPromise === undefined
+        ? "createMLP: mlpgrad is not initialised; call `await init()` once before creating networks"
+        : "createMLP: init() has not finished yet; `await init()` before creating networks",
+    );
+  }
+  return defaultEngine;
+}
+
+/** Builds a network on the default engine (after `await init()`); see MLPSpec for the model format. */
+export function createMLP(spec: MLPSpec): MLP {
+  return getEngine().createMLP(spec);
+}
+
+/** Initialises if needed and returns a drop-in gradient function df(x, out?) = ∇ₓ a^[L](x). */
+export async function grad(spec: MLPSpec): Promise<GradientFunction> {
+  return (await init()).grad(spec);
+}

@@ -1,0 +1,184 @@
+/**
+ * One place plans memory: the arena hands out blocks of an engine's WebAssembly memory, and
+ * planLayout lays one network out inside its block.
+ *
+ * Layout of a network (all offsets 64-byte aligned, so 16-byte SIMD loads never straddle a vector):
+ *   x        a^[1]            stride_1
+ *   grad     ∇ₓ a^[L]         stride_1
+ *   for l = 2..L:
+ *     W^[l]  n_l × stride_{l-1}, row-major [out][in], padding columns 0
+ *     b^[l], a^[l], s^[l] = σ'(z^[l]), g^[l]   stride_l each
+ * where stride_l = n_l rounded up to whole 16-byte vectors (4 f32 or 2 f64). Padding is zero and the
+ * kernels never write it, so padded columns contribute exact zeros to every sum.
+ */
+import { MLPError } from "./errors.js";
+import type { Precision } from "./model.js";
+
+/** SIMD vector width in bytes. */
+export const VECTOR_BYTES = 16;
+/** Alignment of every block and buffer (a cache line). */
+export const BLOCK_ALIGN = 64;
+/** WebAssembly page size. */
+export const PAGE_BYTES = 65536;
+/** wasm32 addresses stop at 4 GiB. */
+export const MAX_MEMORY_BYTES = 65536 * PAGE_BYTES;
+
+/** Byte offsets (absolute, in linear memory) of one layer l = 2..L. */
+export interface LayerLayout {
+  /** n_l */
+  rows: number;
+  /** n_{l-1} */
+  cols: number;
+  /** Padded n_{l-1}: the row length of W^[l] in elements. */
+  stride: number;
+  w: number;
+  b: number;
+  a: number;
+  s: number;
+  g: number;
+}
+
+/** Where a network's buffers live. */
+export interface NetworkLayout {
+  /** Total bytes of the block. */
+  bytes: number;
+  elementBytes: number;
+  x: number;
+  grad: number;
+  layers: LayerLayout[];
+}
+
+export function alignUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+/** Plans a network's buffers relative to `base`. Byte counts may exceed 4 GiB; the arena rejects those. */
+export function planLayout(sizes: readonly number[], precision: Precision, base = 0): NetworkLayout {
+  const elementBytes = precision === "f32" ? 4 : 8;
+  const lanes = VECTOR_BYTES / elementBytes;
+  const stride = (n: number): number => alignUp(n, lanes);
+  let at = base;
+  const take = (elements: number): number => {
+    const start = at;
+    at = alignUp(at + elements * elementBytes, BLOCK_ALIGN);
+    return start;
+  };
+  const x = take(stride(sizes[0]));
+  const grad = take(stride(sizes[0]));
+  const layers: LayerLayout[] = [];
+  for (let i = 1; i < sizes.length; i++) {
+    const rows = sizes[i];
+    const cols = sizes[i - 1];
+    const padded = stride(cols);
+    layers.push({
+      rows,
+      cols,
+      stride: padded,
+      w: take(rows * padded),
+      b: take(stride(rows)),
+      a: take(stride(rows)),
+      s: take(stride(rows)),
+      g: take(stride(rows)),
+    });
+  }
+  return { bytes: at - base, elementBytes, x, grad, layers };
+}
+
+/** Bytes rendered for people: 1.5 MiB, 12.0 GiB. */
+export function formatBytes(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * First-fit allocator over one WebAssembly.Memory. Freed blocks are coalesced and reused; the memory
+ * grows only when no free block fits (WebAssembly memory never shrinks). Growth detaches every view of
+ * the old buffer, so users of the memory compare `memory.buffer` before each use (see Engine.view).
+ */
+export class Arena {
+  /** Free blocks [start, end), sorted by start, never adjacent. */
+  private readonly free: { start: number; end: number }[] = [];
+  private readonly base: number;
+  private top: number;
+
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    base: number,
+  ) {
+    this.base = alignUp(base, BLOCK_ALIGN);
+    this.top = this.base;
+  }
+
+  /** Reserves `bytes` (rounded up to 64) and returns the block's start; zeroes it. */
+  alloc(bytes: number, what: string): number {
+    const size = alignUp(Math.max(bytes, 1), BLOCK_ALIGN);
+    for (let i = 0; i < this.free.length; i++) {
+      const block = this.free[i];
+      if (block.end - block.start >= size) {
+        const start = block.start;
+        block.start += size;
+        if (block.start === block.end) this.free.splice(i, 1);
+        new Uint8Array(this.memory.buffer, start, size).fill(0);
+        return start;
+      }
+    }
+    const start = this.top;
+    const end = start + size;
+    if (end > MAX_MEMORY_BYTES) {
+      throw new MLPError(
+        "E_TOO_LARGE",
+        `${what} needs ${formatBytes(size)} of WebAssembly memory (${formatBytes(end)} in all with what is already in use); ` +
+          `wasm32 memory stops at 4 GiB: use a smaller network, or f32 instead of f64`,
+        { expected: MAX_MEMORY_BYTES, actual: end },
+      );
+    }
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      try {
+        this.memory.grow(Math.ceil((end - have) / PAGE_BYTES));
+      } catch (cause) {
+        throw new MLPError(
+          "E_TOO_LARGE",
+          `${what} needs ${formatBytes(size)} of WebAssembly memory (${formatBytes(end)} in all); ` +
+            `this runtime refused to grow memory beyond ${formatBytes(have)}: use a smaller network or dispose() others`,
+          { expected: end, actual: have, cause },
+        );
+      }
+    }
+    this.top = end;
+    return start;
+  }
+
+  /** Returns a block from alloc(); its bytes may be handed out again. */
+  release(start: number, bytes: number): void {
+    let end = start + alignUp(Math.max(bytes, 1), BLOCK_ALIGN);
+    let i = 0;
+    while (i < this.free.length && this.free[i].start < start) i++;
+    // Merge with the neighbours on either side.
+    if (i < this.free.length && this.free[i].start === end) {
+      end = this.free[i].end;
+      this.free.splice(i, 1);
+    }
+    if (i > 0 && this.free[i - 1].end === start) {
+      start = this.free[i - 1].start;
+      this.free.splice(i - 1, 1);
+      i--;
+    }
+    if (end === this.top) {
+      this.top = start;
+    } else {
+      this.free.splice(i, 0, { start, end });
+    }
+  }
+
+  /** Bytes of blocks currently handed out. */
+  get inUse(): number {
+    return this.top - this.base - this.free.reduce((sum, b) => sum + (b.end - b.start), 0);
+  }
+}

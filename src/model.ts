@@ -1,0 +1,243 @@
+/**
+ * The model format: the plain object createMLP takes, which is also the JSON model file.
+ *
+ *   { sizes: [n_1, …, n_L],
+ *     activations: "sigmoid" | [σ for layer 2, …, σ for layer L],
+ *     precision: "f32" | "f64",
+ *     layers: [{ weights, bias } for l = 2..L] }
+ *
+ * weights of layer l is W^[l], n_l × n_{l-1}, row-major [out][in]: flat (length n_l·n_{l-1}) or an array
+ * of n_l rows of n_{l-1} numbers. bias is b^[l], length n_l. Validation happens here, once, before any
+ * number reaches WebAssembly memory.
+ */
+import { ACTIVATION_CODES, ACTIVATION_NAMES, isActivationName, type ActivationName } from "./activation.js";
+import { MLPError, describe } from "./errors.js";
+
+/** Element precision of a network's weights and arithmetic. */
+export type Precision = "f32" | "f64";
+
+/** W^[l]: flat row-major n_l × n_{l-1} numbers, or n_l rows of n_{l-1} numbers. */
+export type WeightsLike = ArrayLike<number> | ArrayLike<ArrayLike<number>>;
+
+/** Parameters of one layer l = 2..L. */
+export interface LayerSpec {
+  weights: WeightsLike;
+  bias: ArrayLike<number>;
+}
+
+/** What createMLP takes; JSON.parse of a model file is one. */
+export interface MLPSpec {
+  sizes: ArrayLike<number>;
+  /** One name for all layers, or L-1 names for layers 2..L. Default "sigmoid". */
+  activations?: ActivationName | readonly ActivationName[];
+  layers: ArrayLike<LayerSpec>;
+  /** Default "f32". */
+  precision?: Precision;
+}
+
+/** What toJSON returns: an MLPSpec with plain arrays, flat weights. */
+export interface ModelJSON {
+  sizes: number[];
+  activations: ActivationName | ActivationName[];
+  precision: Precision;
+  layers: { weights: number[]; bias: number[] }[];
+}
+
+/** The checked, normalised parts of a spec that the memory planner needs. */
+export interface CheckedSpec {
+  sizes: number[];
+  activations: ActivationName[];
+  codes: number[];
+  precision: Precision;
+}
+
+const F32_MAX = 3.4028234663852886e38;
+
+/** Checks everything but the layer parameters (those are checked by checkLayer as they are copied). */
+export function checkSpec(spec: unknown): CheckedSpec {
+  if (spec === null || typeof spec !== "object") {
+    throw new MLPError("E_SPEC", `model: expected an object { sizes, activations, layers, precision }, got ${describe(spec)}`);
+  }
+  const s = spec as Partial<MLPSpec>;
+  const sizes = checkSizes(s.sizes);
+  const precision = s.precision ?? "f32";
+  if (precision !== "f32" && precision !== "f64") {
+    throw new MLPError("E_PRECISION", `precision: expected "f32" or "f64", got ${JSON.stringify(precision)}`, {
+      expected: ["f32", "f64"],
+      actual: precision,
+    });
+  }
+  const activations = checkActivations(s.activations, sizes.length);
+  const layers = s.layers;
+  const expectedLayers = sizes.length - 1;
+  if (layers === null || typeof layers !== "object" || typeof layers.length !== "number") {
+    throw new MLPError(
+      "E_LAYERS",
+      `layers: expected an array of ${expectedLayers} { weights, bias } objects (layers 2..${sizes.length}), got ${describe(layers)}`,
+      { expected: expectedLayers },
+    );
+  }
+  if (layers.length !== expectedLayers) {
+    throw new MLPError(
+      "E_LAYERS",
+      `layers: expected ${expectedLayers} entries (layers 2..${sizes.length} for sizes [${sizes.join(", ")}]), got ${layers.length}`,
+      { expected: expectedLayers, actual: layers.length },
+    );
+  }
+  return { sizes, activations, codes: activations.map((a) => ACTIVATION_CODES[a]), precision };
+}
+
+function checkSizes(sizes: unknown): number[] {
+  if (sizes === null || typeof sizes !== "object" || typeof (sizes as ArrayLike<unknown>).length !== "number") {
+    throw new MLPError("E_SIZES", `sizes: expected an array of layer widths [n_1, …, n_L], got ${describe(sizes)}`);
+  }
+  const list = Array.from(sizes as ArrayLike<unknown>);
+  if (list.length < 2) {
+    throw new MLPError("E_SIZES", `sizes: expected at least two layer widths (input and output), got ${list.length}`, {
+      expected: 2,
+      actual: list.length,
+    });
+  }
+  list.forEach((n, i) => {
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+      throw new MLPError("E_SIZES", `sizes[${i}] (n_${i + 1}): expected a positive integer, got ${String(n)}`, {
+        layer: i + 1,
+        index: i,
+        actual: n,
+      });
+    }
+  });
+  return list as number[];
+}
+
+function checkActivations(activations: unknown, L: number): ActivationName[] {
+  const known = ACTIVATION_NAMES.map((n) => `"${n}"`).join(", ");
+  if (activations === undefined) return new Array<ActivationName>(L - 1).fill("sigmoid");
+  if (typeof activations === "string") {
+    if (!isActivationName(activations)) {
+      throw new MLPError("E_ACTIVATION", `activations: unknown activation "${activations}"; known: ${known}`, {
+        expected: ACTIVATION_NAMES,
+        actual: activations,
+      });
+    }
+    return new Array<ActivationName>(L - 1).fill(activations);
+  }
+  if (!Array.isArray(activations)) {
+    throw new MLPError("E_ACTIVATION", `activations: expected a name or an array of ${L - 1} names, got ${describe(activations)}`);
+  }
+  if (activations.length !== L - 1) {
+    throw new MLPError(
+      "E_ACTIVATION",
+      `activations: expected ${L - 1} names (one for each layer 2..${L}), got ${activations.length}`,
+      { expected: L - 1, actual: activations.length },
+    );
+  }
+  activations.forEach((name, i) => {
+    if (!isActivationName(name)) {
+      throw new MLPError("E_ACTIVATION", `layer ${i + 2} activation: unknown activation ${JSON.stringify(name)}; known: ${known}`, {
+        layer: i + 2,
+        expected: ACTIVATION_NAMES,
+        actual: name,
+      });
+    }
+  });
+  return activations.slice();
+}
+
+/** Reads element (row, column) of a checked weights argument. */
+export type WeightReader = (row: number, col: number) => number;
+
+/**
+ * Checks layer l's weights (rows × cols) and bias (rows) in full — shape, then every value finite and,
+ * for f32, inside the f32 range — without writing anything, so a failure changes nothing.
+ * Returns a reader for the weights in either accepted form.
+ */
+export function checkLayer(l: number, layer: unknown, rows: number, cols: number, precision: Precision): WeightReader {
+  if (layer === null || typeof layer !== "object") {
+    throw new MLPError("E_LAYERS", `layer ${l}: expected { weights, bias }, got ${describe(layer)}`, { layer: l });
+  }
+  const { weights, bias } = layer as Partial<LayerSpec>;
+  return checkParameters(l, weights, bias, rows, cols, precision);
+}
+
+/** As checkLayer, for weights and bias given separately (setLayer). */
+export function checkParameters(
+  l: number,
+  weights: unknown,
+  bias: unknown,
+  rows: number,
+  cols: number,
+  precision: Precision,
+): WeightReader {
+  const limit = precision === "f32" ? F32_MAX : Number.MAX_VALUE;
+  const bad = (what: string, index: number, value: unknown): MLPError =>
+    new MLPError(
+      "E_NONFINITE",
+      `layer ${l} ${what} is ${typeof value === "number" ? String(value) : describe(value)}: weights and biases must be finite numbers` +
+        (precision === "f32" && typeof value === "number" && Number.isFinite(value) ? " within the f32 range (|v| ≤ 3.4e38)" : ""),
+      { layer: l, index, actual: value },
+    );
+  const isOk = (v: unknown): boolean => typeof v === "number" && Math.abs(v) <= limit;
+  const size = `${rows}×${cols} = ${rows * cols}`;
+
+  if (!isArrayLike(weights)) {
+    throw new MLPError("E_SHAPE", `layer ${l} weights: expected ${size} numbers (row-major [out][in]), got ${describe(weights)}`, {
+      layer: l,
+      expected: [rows, cols],
+    });
+  }
+  let read: WeightReader;
+  if (weights.length > 0 && isArrayLike((weights as ArrayLike<unknown>)[0])) {
+    const nested = weights as ArrayLike<ArrayLike<number>>;
+    if (nested.length !== rows) {
+      throw new MLPError("E_SHAPE", `layer ${l} weights: expected ${rows} rows of ${cols} numbers (n_${l}×n_${l - 1}), got ${nested.length} rows`, {
+        layer: l,
+        expected: rows,
+        actual: nested.length,
+      });
+    }
+    for (let i = 0; i < rows; i++) {
+      const row = nested[i];
+      if (!isArrayLike(row) || row.length !== cols) {
+        throw new MLPError(
+          "E_SHAPE",
+          `layer ${l} weights row ${i}: expected ${cols} numbers (n_${l - 1}), got ${isArrayLike(row) ? row.length : describe(row)}`,
+          { layer: l, index: i * cols, expected: cols, actual: isArrayLike(row) ? row.length : undefined },
+        );
+      }
+      for (let j = 0; j < cols; j++) {
+        if (!isOk(row[j])) throw bad(`weights[${i}][${j}]`, i * cols + j, row[j]);
+      }
+    }
+    read = (i, j) => nested[i][j];
+  } else {
+    const flat = weights as ArrayLike<number>;
+    if (flat.length !== rows * cols) {
+      throw new MLPError("E_SHAPE", `layer ${l} weights: expected ${size} numbers (row-major [out][in]), got ${flat.length}`, {
+        layer: l,
+        expected: rows * cols,
+        actual: flat.length,
+      });
+    }
+    for (let k = 0; k < flat.length; k++) {
+      if (!isOk(flat[k])) throw bad(`weights[${k}] (row ${Math.floor(k / cols)}, column ${k % cols})`, k, flat[k]);
+    }
+    read = (i, j) => flat[i * cols + j];
+  }
+
+  if (!isArrayLike(bias) || bias.length !== rows) {
+    throw new MLPError(
+      "E_SHAPE",
+      `layer ${l} bias: expected ${rows} numbers (n_${l}), got ${isArrayLike(bias) ? bias.length : describe(bias)}`,
+      { layer: l, expected: rows, actual: isArrayLike(bias) ? bias.length : undefined },
+    );
+  }
+  for (let i = 0; i < rows; i++) {
+    if (!isOk(bias[i])) throw bad(`bias[${i}]`, i, bias[i]);
+  }
+  return read;
+}
+
+function isArrayLike(value: unknown): value is ArrayLike<unknown> {
+  return value !== null && typeof value === "object" && typeof (value as ArrayLike<unknown>).length === "number";
+}

@@ -1,0 +1,283 @@
+/**
+ * The multilayer perceptron of Higham & Higham (SIAM Review 2019, eqs. 3.1–3.2) and its input gradient.
+ *
+ *   a^[1] = x,   z^[l] = W^[l] a^[l-1] + b^[l],   a^[l] = σ_l(z^[l]),   l = 2..L
+ *
+ * With n_L = 1 and s^[l] = σ_l'(z^[l]) kept by the forward pass, the backward pass is
+ *
+ *   g^[L] = s^[L],   g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]  (l = L-1..2),   ∇ₓ a^[L] = (W^[2])ᵀ g^[2]
+ *
+ * where g^[l] = ∂a^[L]/∂z^[l]. Each layer is one kernel call in each direction (assembly/matvec.ts);
+ * this file validates at the boundary, copies x in and the result out, and walks the layers.
+ */
+import type { ActivationName } from "./activation.js";
+import type { Engine, Kernels } from "./engine.js";
+import { MLPError, describe } from "./errors.js";
+import { planLayout, type NetworkLayout } from "./memory.js";
+import { checkLayer, checkParameters, checkSpec, type MLPSpec, type ModelJSON, type Precision, type WeightReader, type WeightsLike } from "./model.js";
+
+/** A result vector: Float32Array for f32 networks, Float64Array for f64 ones. */
+export type Vector = Float32Array | Float64Array;
+
+/** What valueAndGradient returns. */
+export interface ValueAndGradient<V extends Vector = Vector> {
+  value: number;
+  gradient: V;
+}
+
+type View = Float32Array | Float64Array;
+type Dense = Kernels["denseF32"];
+type DenseBack = Kernels["denseBackF32"];
+
+// Networks dropped without dispose() hand their memory back when they are garbage-collected.
+const finalizer =
+  typeof FinalizationRegistry === "undefined"
+    ? undefined
+    : new FinalizationRegistry<{ engine: Engine; start: number; bytes: number }>(({ engine, start, bytes }) =>
+        engine.arena.release(start, bytes),
+      );
+
+/** A network living in an engine's WebAssembly memory. Create it with createMLP(spec). */
+export class MLP {
+  /** n_1 … n_L. */
+  readonly sizes: readonly number[];
+  /** σ for layers 2..L. */
+  readonly activations: readonly ActivationName[];
+  readonly precision: Precision;
+  /** n_1: length of x and of the gradient. */
+  readonly inputSize: number;
+  /** n_L: length of forward(x). */
+  readonly outputSize: number;
+
+  private readonly engine: Engine;
+  private readonly layout: NetworkLayout;
+  private readonly start: number; // the arena block: [start, start + layout.bytes)
+  private readonly codes: number[];
+  private readonly shift: number; // log2 of the element size: byte offset >> shift = view index
+  private readonly dense: Dense;
+  private readonly denseBack: DenseBack;
+  private readonly ArrayType: Float32ArrayConstructor | Float64ArrayConstructor;
+  private readonly activationSpec: ActivationName | ActivationName[];
+  private disposed = false;
+
+  /** @internal Use createMLP(spec) or engine.createMLP(spec). */
+  constructor(engine: Engine, spec: MLPSpec) {
+    const checked = checkSpec(spec);
+    const { sizes, precision } = checked;
+    this.engine = engine;
+    this.sizes = Object.freeze(sizes.slice());
+    this.activations = Object.freeze(checked.activations);
+    this.activationSpec = typeof spec.activations === "string" ? spec.activations : checked.activations.slice();
+    if (spec.activations === undefined) this.activationSpec = "sigmoid";
+    this.codes = checked.codes;
+    this.precision = precision;
+    this.inputSize = sizes[0];
+    this.outputSize = sizes[sizes.length - 1];
+    this.shift = precision === "f32" ? 2 : 3;
+    const k = engine.kernels;
+    this.dense = precision === "f32" ? k.denseF32 : k.denseF64;
+    this.denseBack = precision === "f32" ? k.denseBackF32 : k.denseBackF64;
+    this.ArrayType = precision === "f32" ? Float32Array : Float64Array;
+
+    // Check every layer before touching memory, then reserve and fill the block.
+    const readers: WeightReader[] = [];
+    for (let i = 1; i < sizes.length; i++) {
+      readers.push(checkLayer(i + 1, spec.layers[i - 1], sizes[i], sizes[i - 1], precision));
+    }
+    const bytes = planLayout(sizes, precision).bytes;
+    const what = `a ${precision} network [${sizes.join(", ")}]`;
+    const start = engine.arena.alloc(bytes, what);
+    this.start = start;
+    this.layout = planLayout(sizes, precision, start);
+    for (let i = 0; i < readers.length; i++) {
+      this.writeLayer(i, readers[i], spec.layers[i].bias);
+    }
+    finalizer?.register(this, { engine, start, bytes }, this);
+  }
+
+  /**
+   * ∇ₓ a^[L](x) (n_L must be 1). Written into `out` and returned when given (nothing allocates then),
+   * else into a new Float32Array / Float64Array of length n_1.
+   */
+  gradient<V extends Vector>(x: Readonly<ArrayLike<number>>, out?: V): V {
+    this.requireScalar("gradient");
+    const result = this.output(out, this.inputSize, "n_1");
+    this.runForward(x);
+    this.runBackward();
+    return this.copyOut(this.layout.grad, result);
+  }
+
+  /** a^[L](x) and ∇ₓ a^[L](x) from one forward and one backward pass (n_L must be 1). */
+  valueAndGradient<V extends Vector>(x: Readonly<ArrayLike<number>>, out?: V): ValueAndGradient<V> {
+    this.requireScalar("valueAndGradient");
+    const result = this.output(out, this.inputSize, "n_1");
+    this.runForward(x);
+    this.runBackward();
+    const last = this.layout.layers[this.layout.layers.length - 1];
+    const value = this.view()[last.a >> this.shift];
+    return { value, gradient: this.copyOut(this.layout.grad, result) };
+  }
+
+  /** a^[L](x), length n_L; into `out` when given. */
+  forward<V extends Vector>(x: Readonly<ArrayLike<number>>, out?: V): V {
+    this.requireLive("forward");
+    const result = this.output(out, this.outputSize, "n_L");
+    this.runForward(x);
+    return this.copyOut(this.layout.layers[this.layout.layers.length - 1].a, result);
+  }
+
+  /**
+   * Replaces W^[l] and b^[l] in place (l = 2..L, as in the paper). Everything is checked first: a
+   * failed call changes nothing.
+   */
+  setLayer(l: number, weights: WeightsLike, bias: ArrayLike<number>): this {
+    this.requireLive("setLayer");
+    const L = this.sizes.length;
+    if (!Number.isInteger(l) || l < 2 || l > L) {
+      throw new MLPError("E_LAYER_INDEX", `setLayer: layer must be an integer from 2 to ${L} (layer 1 is the input x), got ${String(l)}`, {
+        expected: [2, L],
+        actual: l,
+      });
+    }
+    const read = checkParameters(l, weights, bias, this.sizes[l - 1], this.sizes[l - 2], this.precision);
+    this.writeLayer(l - 2, read, bias);
+    return this;
+  }
+
+  /** The model as a plain object (the JSON model format): createMLP(net.toJSON()) rebuilds it. */
+  toJSON(): ModelJSON {
+    this.requireLive("toJSON");
+    const view = this.view();
+    const layers = this.layout.layers.map((layer) => {
+      const weights = new Array<number>(layer.rows * layer.cols);
+      const w = layer.w >> this.shift;
+      for (let i = 0; i < layer.rows; i++) {
+        for (let j = 0; j < layer.cols; j++) weights[i * layer.cols + j] = view[w + i * layer.stride + j];
+      }
+      const b = layer.b >> this.shift;
+      return { weights, bias: Array.from(view.subarray(b, b + layer.rows)) };
+    });
+    const activations = typeof this.activationSpec === "string" ? this.activationSpec : this.activationSpec.slice();
+    return { sizes: this.sizes.slice(), activations, precision: this.precision, layers };
+  }
+
+  /**
+   * Releases the network's block of WebAssembly memory for reuse by later networks (the memory itself
+   * never shrinks). Any later call throws E_DISPOSED; dispose() again is a no-op.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    finalizer?.unregister(this);
+    this.engine.arena.release(this.start, this.layout.bytes);
+  }
+
+  /** Whether dispose() has been called. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** @internal Throws unless the network is live and has one output. */
+  requireScalar(method: string): void {
+    this.requireLive(method);
+    if (this.outputSize !== 1) {
+      throw new MLPError(
+        "E_NOT_SCALAR",
+        `${method}: the network's output a^[L] has n_L = ${this.outputSize} components, but ${method} needs n_L = 1; ` +
+          `use forward(x) for the outputs (the Jacobian API is planned for n_L > 1)`,
+        { expected: 1, actual: this.outputSize },
+      );
+    }
+  }
+
+  private requireLive(method: string): void {
+    if (this.disposed) throw new MLPError("E_DISPOSED", `${method}: the network was disposed; create a new one with createMLP()`);
+  }
+
+  private view(): View {
+    return this.shift === 2 ? this.engine.viewF32() : this.engine.viewF64();
+  }
+
+  private output<V extends Vector>(out: V | undefined, length: number, symbol: string): V {
+    if (out === undefined) return new this.ArrayType(length) as V;
+    if (!(out instanceof this.ArrayType)) {
+      throw new MLPError(
+        "E_OUTPUT",
+        `out: expected a ${this.ArrayType.name} (precision "${this.precision}") of length ${length}, got ${describe(out)}`,
+        { expected: this.ArrayType.name, actual: describe(out) },
+      );
+    }
+    if (out.length !== length) {
+      throw new MLPError("E_OUTPUT", `out: expected length ${length} (${symbol}), got ${out.length}`, { expected: length, actual: out.length });
+    }
+    return out;
+  }
+
+  /** Copies x into a^[1] and runs z^[l], a^[l], s^[l] for l = 2..L. */
+  private runForward(x: Readonly<ArrayLike<number>>): void {
+    const n = this.inputSize;
+    if (x === null || typeof x !== "object" || x.length !== n) {
+      throw new MLPError(
+        "E_INPUT",
+        `x: expected ${n} numbers (n_1), got ${x !== null && typeof x === "object" && typeof x.length === "number" ? x.length : describe(x)}`,
+        { layer: 1, expected: n, actual: x?.length },
+      );
+    }
+    const view = this.view();
+    const at = this.layout.x >> this.shift;
+    for (let i = 0; i < n; i++) {
+      view[at + i] = x[i];
+      // Reading back catches NaN, ±Infinity, non-numbers and (for f32) values outside the f32 range.
+      const stored = view[at + i];
+      if (stored - stored !== 0) throw this.badInput(x, i);
+    }
+    const layers = this.layout.layers;
+    const codes = this.codes;
+    let input = this.layout.x;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i];
+      this.dense(layer.a, layer.s, layer.w, layer.b, input, layer.rows, layer.stride, codes[i]);
+      input = layer.a;
+    }
+  }
+
+  /** g^[L] = s^[L]; g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]; ∇ₓ a^[L] = (W^[2])ᵀ g^[2]. */
+  private runBackward(): void {
+    const layers = this.layout.layers;
+    let g = layers[layers.length - 1].s;
+    for (let i = layers.length - 1; i >= 1; i--) {
+      const below = layers[i - 1];
+      g = this.denseBack(below.g, layers[i].w, g, below.s, layers[i].rows, layers[i].stride);
+    }
+    this.denseBack(this.layout.grad, layers[0].w, g, 0, layers[0].rows, layers[0].stride);
+  }
+
+  private copyOut<V extends Vector>(offset: number, out: V): V {
+    const view = this.view();
+    const at = offset >> this.shift;
+    for (let i = 0; i < out.length; i++) out[i] = view[at + i];
+    return out;
+  }
+
+  private badInput(x: Readonly<ArrayLike<number>>, i: number): MLPError {
+    const value = x[i];
+    const range = this.precision === "f32" && typeof value === "number" && Number.isFinite(value) ? " within the f32 range" : "";
+    return new MLPError("E_NONFINITE", `x[${i}] is ${typeof value === "number" ? String(value) : describe(value)}: x must hold finite numbers${range}`, {
+      layer: 1,
+      index: i,
+      actual: value,
+    });
+  }
+
+  private writeLayer(i: number, read: WeightReader, bias: ArrayLike<number>): void {
+    const layer = this.layout.layers[i];
+    const view = this.view();
+    const w = layer.w >> this.shift;
+    for (let r = 0; r < layer.rows; r++) {
+      const row = w + r * layer.stride;
+      for (let c = 0; c < layer.cols; c++) view[row + c] = read(r, c);
+    }
+    const b = layer.b >> this.shift;
+    for (let r = 0; r < layer.rows; r++) view[b + r] = bias[r];
+  }
+}
