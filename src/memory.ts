@@ -115,6 +115,17 @@ export class Arena {
     this.top = this.base;
   }
 
+  /** Throws E_TOO_LARGE if a block of `bytes` can never fit in wasm32 memory, whatever is freed. */
+  checkFits(bytes: number, what: string): void {
+    if (this.base + alignUp(bytes, BLOCK_ALIGN) > MAX_MEMORY_BYTES) {
+      throw new MLPError(
+        "E_TOO_LARGE",
+        `${what} needs ${formatBytes(bytes)} of WebAssembly memory; wasm32 memory stops at 4 GiB: use a smaller network, or f32 instead of f64`,
+        { expected: MAX_MEMORY_BYTES, actual: bytes },
+      );
+    }
+  }
+
   /** Reserves `bytes` (rounded up to 64) and returns the block's start; zeroes it. */
   alloc(bytes: number, what: string): number {
     const size = alignUp(Math.max(bytes, 1), BLOCK_ALIGN);
@@ -124,8 +135,7 @@ export class Arena {
         const start = block.start;
         block.start += size;
         if (block.start === block.end) this.free.splice(i, 1);
-        new Uint8Array(this.memory.buffer, start, size).fill(0);
-        return start;
+        return this.zero(start, size);
       }
     }
     const start = this.top;
@@ -152,6 +162,12 @@ export class Arena {
       }
     }
     this.top = end;
+    return this.zero(start, size);
+  }
+
+  // Blocks are handed out zeroed: the kernels rely on zero padding, and released blocks are dirty.
+  private zero(start: number, size: number): number {
+    new Uint8Array(this.memory.buffer, start, size).fill(0);
     return start;
   }
 

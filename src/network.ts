@@ -79,13 +79,14 @@ export class MLP {
     this.denseBack = precision === "f32" ? k.denseBackF32 : k.denseBackF64;
     this.ArrayType = precision === "f32" ? Float32Array : Float64Array;
 
-    // Check every layer before touching memory, then reserve and fill the block.
+    // Check the size, then every layer, before touching memory; then reserve and fill the block.
+    const bytes = planLayout(sizes, precision).bytes;
+    const what = `a ${precision} network [${sizes.join(", ")}]`;
+    engine.arena.checkFits(bytes, what);
     const readers: WeightReader[] = [];
     for (let i = 1; i < sizes.length; i++) {
       readers.push(checkLayer(i + 1, spec.layers[i - 1], sizes[i], sizes[i - 1], precision));
     }
-    const bytes = planLayout(sizes, precision).bytes;
-    const what = `a ${precision} network [${sizes.join(", ")}]`;
     const start = engine.arena.alloc(bytes, what);
     this.start = start;
     this.layout = planLayout(sizes, precision, start);
