@@ -1,0 +1,70 @@
+/**
+ * mlpgrad-f32 / mlpgrad-f64 / mlpgrad-f32-scalar: this library, from its compiled build in dist/.
+ * The SIMD contenders use the default engine (`init()`: the SIMD build when the runtime validates
+ * it); the scalar one asks for the non-SIMD build with createEngine({ simd: false }).
+ */
+
+/** Where `npm run build` puts the library, relative to this file. */
+export const LIBRARY_URL = new URL("../../dist/src/index.js", import.meta.url);
+
+/** Imports the built library, or says how to build it. */
+export async function importLibrary() {
+  try {
+    return await import(LIBRARY_URL.href);
+  } catch (error) {
+    if (error?.code === "ERR_MODULE_NOT_FOUND" && String(error.message).includes(LIBRARY_URL.pathname)) {
+      throw new Error(`mlpgrad is not built (${LIBRARY_URL.pathname} is missing): run \`npm run build\` first`);
+    }
+    throw error;
+  }
+}
+
+// Imported at load time so that the worker's import timing covers the library.
+const library = await importLibrary();
+
+/** The spec createMLP takes, with weights in the contender's precision. */
+export function mlpSpec(net, precision) {
+  const FloatArray = precision === "f64" ? Float64Array : Float32Array;
+  return {
+    sizes: net.sizes,
+    activations: "sigmoid",
+    precision,
+    layers: net.layers.map((layer) => ({
+      weights: FloatArray.from(layer.weights),
+      bias: FloatArray.from(layer.bias),
+    })),
+  };
+}
+
+/** What an engine says about itself, read defensively: these are not all public API. */
+export function describeEngine(engine) {
+  return {
+    simd: typeof engine?.simd === "boolean" ? engine.simd : undefined,
+    wasmMemoryBytes: wasmMemoryBytes(engine),
+  };
+}
+
+/** Bytes of WebAssembly memory the engine holds, or undefined if it does not say. */
+export function wasmMemoryBytes(engine) {
+  if (typeof engine?.memoryBytes === "number") return engine.memoryBytes;
+  const buffer = engine?.memory?.buffer;
+  return buffer ? buffer.byteLength : undefined;
+}
+
+/** Builds an mlpgrad contender: options.precision "f32" | "f64", options.simd true | false. */
+export async function create(net, options) {
+  const t0 = performance.now();
+  const engine = options.simd ? await library.init() : await library.createEngine({ simd: false });
+  const t1 = performance.now();
+  const spec = mlpSpec(net, options.precision);
+  const mlp = options.simd ? library.createMLP(spec) : engine.createMLP(spec);
+  const t2 = performance.now();
+  const info = {
+    build: options.simd ? "default" : "scalar",
+    ...describeEngine(engine),
+    initMs: t1 - t0,
+    createMs: t2 - t1,
+  };
+  if (options.simd && info.simd === false) info.warning = "the default engine is not the SIMD build here";
+  return { precision: options.precision, gradient: (x, out) => mlp.gradient(x, out), info, mlp, engine };
+}
