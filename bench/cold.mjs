@@ -1,0 +1,42 @@
+/**
+ * Cold start: one fresh process, from the library's import to the first S3 gradient in hand.
+ * `node bench/cold.mjs <contender> [--shape S3]` prints one JSON line with the phases in ms.
+ * The network's numbers are made before the clock starts (they are the user's data); turning them
+ * into the library's format (Float32Array, tfjs tensors) is on the clock. The same contender
+ * modules as the benchmark are used, so import covers the library and set-up covers init/backends.
+ */
+import { finish, parseOptions, quietConsole } from "./child-io.mjs";
+import { contender } from "./contenders/index.mjs";
+import { referenceGradient, relativeError } from "./reference.mjs";
+import { makeNetwork } from "./shapes.mjs";
+import { TOLERANCE } from "./tolerance.mjs";
+
+quietConsole();
+const processStartMs = performance.now(); // time Node took to get here since the process began
+const { positional, options } = parseOptions(process.argv.slice(2));
+const [name] = positional;
+const shape = options.shape ?? "S3";
+const result = { contender: name, shape, status: "ERROR", processStartMs };
+
+try {
+  const net = makeNetwork(shape);
+  const entry = contender(name);
+
+  const t0 = performance.now();
+  const module = await entry.load();
+  const t1 = performance.now();
+  const impl = await module.create(net, entry.options);
+  const FloatArray = impl.precision === "f64" ? Float64Array : Float32Array;
+  const x = FloatArray.from(net.x);
+  const out = new FloatArray(net.sizes[0]);
+  const t2 = performance.now();
+  impl.gradient(x, out);
+  const t3 = performance.now();
+
+  Object.assign(result, { importMs: t1 - t0, setupMs: t2 - t1, firstCallMs: t3 - t2, totalMs: t3 - t0 });
+  result.relErr = relativeError(out, referenceGradient(net));
+  result.status = result.relErr <= TOLERANCE[impl.precision] ? "ok" : "FAILED";
+} catch (error) {
+  result.error = String(error?.stack ?? error).split("\n").slice(0, 4).join("\n");
+}
+finish(result);
