@@ -118,7 +118,7 @@ console.log(
   ratio >= 1
     ? `mlpgrad is ${ratio.toFixed(2)}× as fast as plain JS on this network`
     : `plain JS is ${(1 / ratio).toFixed(2)}× as fast as mlpgrad on this network: at 2-2-3-1 a gradient is a few\n` +
-        `dozen flops, so the fixed cost of each call into WebAssembly dominates`,
+        `dozen flops, so fixed per-call costs (checks, ${2 * (net.sizes.length - 1)} calls into WebAssembly) outweigh the arithmetic`,
 );
 if (!Number.isFinite(checksum)) console.log("(checksum is not finite)");
 
