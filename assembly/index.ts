@@ -1,3 +1,4 @@
 // The kernel module's exports: numbers in, numbers out (byte offsets, counts, activation codes).
 export { denseF32, denseF64, denseBackF32, denseBackF64 } from "./matvec";
+export { forwardNetF32, forwardNetF64, gradientNetF32, gradientNetF64 } from "./network";
 export { heapBase, isSimdBuild } from "./memory";

@@ -116,49 +116,28 @@ export function dense<T>(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usiz
 export function denseBack<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32): usize {
   const size = sizeof<T>();
   const rowBytes = <usize>cols * size;
-  memory.fill(gOut, 0, rowBytes);
+  // The first rows assign gOut and the rest accumulate into it: no zeroing pass (V8's memory.fill
+  // is a runtime call that costs more than a small layer).
   let k: i32 = 0;
   if (ASC_FEATURE_SIMD) {
     // Accumulate whole rows (gOut += g_k·W[k,:]) four at a time: contiguous loads at any stride,
     // where dot products down the columns collapse at power-of-two strides.
-    const pairs = rowBytes & ~(<usize>31);
     let p = w;
     for (; k + 4 <= rows; k += 4) {
-      const at = g + <usize>k * size;
-      const g0 = v128.splat<T>(load<T>(at));
-      const g1 = v128.splat<T>(load<T>(at, size));
-      const g2 = v128.splat<T>(load<T>(at, 2 * size));
-      const g3 = v128.splat<T>(load<T>(at, 3 * size));
-      const p1 = p + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
-      let j: usize = 0;
-      for (; j < pairs; j += 32) {
-        const o = gOut + j;
-        let v0 = v128.add<T>(
-          v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),
-          v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j)), v128.mul<T>(g3, v128.load(p3 + j))),
-        );
-        let v1 = v128.add<T>(
-          v128.add<T>(v128.mul<T>(g0, v128.load(p + j, 16)), v128.mul<T>(g1, v128.load(p1 + j, 16))),
-          v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j, 16)), v128.mul<T>(g3, v128.load(p3 + j, 16))),
-        );
-        v128.store(o, v128.add<T>(v128.load(o), v0));
-        v128.store(o, v128.add<T>(v128.load(o, 16), v1), 16);
-      }
-      if (j < rowBytes) {
-        const o = gOut + j;
-        const v0 = v128.add<T>(
-          v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),
-          v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j)), v128.mul<T>(g3, v128.load(p3 + j))),
-        );
-        v128.store(o, v128.add<T>(v128.load(o), v0));
-      }
-      p = p3 + rowBytes;
+      // Constant flags, so each inlined copy has no branch in its loop.
+      if (k == 0) rowsTimes4<T>(gOut, p, rowBytes, g, false);
+      else rowsTimes4<T>(gOut, p, rowBytes, g + <usize>k * size, true);
+      p += rowBytes * 4;
     }
     for (; k < rows; k++) {
       const gk = v128.splat<T>(load<T>(g + <usize>k * size));
       const row = w + <usize>k * rowBytes;
-      for (let j: usize = 0; j < rowBytes; j += 16) {
-        v128.store(gOut + j, madd<T>(v128.load(gOut + j), gk, v128.load(row + j)));
+      if (k == 0) {
+        for (let j: usize = 0; j < rowBytes; j += 16) v128.store(gOut + j, v128.mul<T>(gk, v128.load(row + j)));
+      } else {
+        for (let j: usize = 0; j < rowBytes; j += 16) {
+          v128.store(gOut + j, madd<T>(v128.load(gOut + j), gk, v128.load(row + j)));
+        }
       }
     }
     if (s != 0) {
@@ -167,7 +146,8 @@ export function denseBack<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i3
       }
     }
   } else {
-    for (; k < rows; k++) {
+    for (let j: usize = 0; j < rowBytes; j += size) store<T>(gOut + j, load<T>(g) * load<T>(w + j));
+    for (k = 1; k < rows; k++) {
       const gk = load<T>(g + <usize>k * size);
       const row = w + <usize>k * rowBytes;
       for (let j: usize = 0; j < rowBytes; j += size) {
@@ -181,6 +161,46 @@ export function denseBack<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i3
     }
   }
   return gOut;
+}
+
+/** out (+)= g0·W[0,:] + g1·W[1,:] + g2·W[2,:] + g3·W[3,:] over four consecutive rows at p. */
+// @ts-ignore: decorator
+@inline function rowsTimes4<T>(out: usize, p: usize, rowBytes: usize, g: usize, accumulate: bool): void {
+  const size = sizeof<T>();
+  const g0 = v128.splat<T>(load<T>(g));
+  const g1 = v128.splat<T>(load<T>(g, size));
+  const g2 = v128.splat<T>(load<T>(g, 2 * size));
+  const g3 = v128.splat<T>(load<T>(g, 3 * size));
+  const p1 = p + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
+  const pairs = rowBytes & ~(<usize>31);
+  let j: usize = 0;
+  for (; j < pairs; j += 32) {
+    const o = out + j;
+    let v0 = v128.add<T>(
+      v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),
+      v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j)), v128.mul<T>(g3, v128.load(p3 + j))),
+    );
+    let v1 = v128.add<T>(
+      v128.add<T>(v128.mul<T>(g0, v128.load(p + j, 16)), v128.mul<T>(g1, v128.load(p1 + j, 16))),
+      v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j, 16)), v128.mul<T>(g3, v128.load(p3 + j, 16))),
+    );
+    if (accumulate) {
+      v0 = v128.add<T>(v128.load(o), v0);
+      v1 = v128.add<T>(v128.load(o, 16), v1);
+    }
+    v128.store(o, v0);
+    v128.store(o, v1, 16);
+  }
+  if (j < rowBytes) {
+    // One 16-byte vector left over when the stride is an odd number of vectors.
+    const o = out + j;
+    let v0 = v128.add<T>(
+      v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),
+      v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j)), v128.mul<T>(g3, v128.load(p3 + j))),
+    );
+    if (accumulate) v0 = v128.add<T>(v128.load(o), v0);
+    v128.store(o, v0);
+  }
 }
 
 /** dense<f32>: f32 layer forward, keeps σ'. */

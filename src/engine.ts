@@ -14,12 +14,27 @@ export interface Kernels {
   denseF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, act: number): number;
   denseBackF32(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
   denseBackF64(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
+  forwardNetF32(plan: number, count: number, x: number): number;
+  forwardNetF64(plan: number, count: number, x: number): number;
+  gradientNetF32(plan: number, count: number, x: number, grad: number): number;
+  gradientNetF64(plan: number, count: number, x: number, grad: number): number;
   heapBase(): number;
   isSimdBuild(): number;
 }
 
 /** Export names every kernel module must have. */
-export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = ["denseF32", "denseF64", "denseBackF32", "denseBackF64", "heapBase", "isSimdBuild"];
+export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
+  "denseF32",
+  "denseF64",
+  "denseBackF32",
+  "denseBackF64",
+  "forwardNetF32",
+  "forwardNetF64",
+  "gradientNetF32",
+  "gradientNetF64",
+  "heapBase",
+  "isSimdBuild",
+];
 
 /** A gradient function from grad(): df(x, out?) = ∇ₓ a^[L](x); `network` is the MLP behind it. */
 export interface GradientFunction {
@@ -80,13 +95,15 @@ export class Engine {
 
   /** @internal A Float32Array over the whole memory, valid until the next allocation. */
   viewF32(): Float32Array {
-    if (this.buffer !== this.memory.buffer) this.refresh();
+    // A grown memory detaches the old buffer, and a detached view has length 0: cheaper to test
+    // than reading memory.buffer on every call.
+    if (this.f32.length === 0) this.refresh();
     return this.f32;
   }
 
   /** @internal A Float64Array over the whole memory, valid until the next allocation. */
   viewF64(): Float64Array {
-    if (this.buffer !== this.memory.buffer) this.refresh();
+    if (this.f64.length === 0) this.refresh();
     return this.f64;
   }
 

@@ -3,6 +3,7 @@
  * planLayout lays one network out inside its block.
  *
  * Layout of a network (all offsets 64-byte aligned, so 16-byte SIMD loads never straddle a vector):
+ *   plan     PLAN_WORDS u32 per layer: the offsets below, for the whole-network kernels
  *   x        a^[1]            stride_1
  *   grad     ∇ₓ a^[L]         stride_1
  *   for l = 2..L:
@@ -43,9 +44,22 @@ export interface NetworkLayout {
   /** Total bytes of the block. */
   bytes: number;
   elementBytes: number;
+  /** The layer table the whole-network kernels read (assembly/network.ts): PLAN_WORDS u32 per layer. */
+  plan: number;
   x: number;
   grad: number;
   layers: LayerLayout[];
+}
+
+/** u32 words per layer in a plan: rows, stride, w, b, a, s, g, activation code. */
+export const PLAN_WORDS = 8;
+
+/** Writes the plan for `layout` (activation codes per layer) into memory. */
+export function writePlan(memory: WebAssembly.Memory, layout: NetworkLayout, codes: readonly number[]): void {
+  const words = new Uint32Array(memory.buffer, layout.plan, layout.layers.length * PLAN_WORDS);
+  layout.layers.forEach((layer, i) => {
+    words.set([layer.rows, layer.stride, layer.w, layer.b, layer.a, layer.s, layer.g, codes[i]], i * PLAN_WORDS);
+  });
 }
 
 export function alignUp(n: number, to: number): number {
@@ -63,6 +77,8 @@ export function planLayout(sizes: readonly number[], precision: Precision, base 
     at = alignUp(at + elements * elementBytes, BLOCK_ALIGN);
     return start;
   };
+  const plan = at;
+  at = alignUp(at + (sizes.length - 1) * PLAN_WORDS * 4, BLOCK_ALIGN);
   const x = take(stride(sizes[0]));
   const grad = take(stride(sizes[0]));
   const layers: LayerLayout[] = [];
@@ -81,7 +97,7 @@ export function planLayout(sizes: readonly number[], precision: Precision, base 
       g: take(stride(rows)),
     });
   }
-  return { bytes: at - base, elementBytes, x, grad, layers };
+  return { bytes: at - base, elementBytes, plan, x, grad, layers };
 }
 
 /** Bytes rendered for people: 1.5 MiB, 12.0 GiB. */

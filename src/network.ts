@@ -7,13 +7,14 @@
  *
  *   g^[L] = s^[L],   g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]  (l = L-1..2),   ∇ₓ a^[L] = (W^[2])ᵀ g^[2]
  *
- * where g^[l] = ∂a^[L]/∂z^[l]. Each layer is one kernel call in each direction (assembly/matvec.ts);
- * this file validates at the boundary, copies x in and the result out, and walks the layers.
+ * where g^[l] = ∂a^[L]/∂z^[l]. Both passes run inside one kernel call (assembly/network.ts walks the
+ * layer plan; assembly/matvec.ts fuses each layer into one sweep over W^[l]). This file validates at the
+ * boundary, copies x in and the result out.
  */
 import type { ActivationName } from "./activation.js";
 import type { Engine, Kernels } from "./engine.js";
 import { MLPError, describe } from "./errors.js";
-import { planLayout, type NetworkLayout } from "./memory.js";
+import { planLayout, writePlan, type NetworkLayout } from "./memory.js";
 import { checkLayer, checkParameters, checkSpec, type MLPSpec, type ModelJSON, type Precision, type WeightReader, type WeightsLike } from "./model.js";
 
 /** A result vector: Float32Array for f32 networks, Float64Array for f64 ones. */
@@ -26,8 +27,8 @@ export interface ValueAndGradient<V extends Vector = Vector> {
 }
 
 type View = Float32Array | Float64Array;
-type Dense = Kernels["denseF32"];
-type DenseBack = Kernels["denseBackF32"];
+type ForwardNet = Kernels["forwardNetF32"];
+type GradientNet = Kernels["gradientNetF32"];
 
 // Networks dropped without dispose() hand their memory back when they are garbage-collected.
 const finalizer =
@@ -54,8 +55,8 @@ export class MLP {
   private readonly start: number; // the arena block: [start, start + layout.bytes)
   private readonly codes: number[];
   private readonly shift: number; // log2 of the element size: byte offset >> shift = view index
-  private readonly dense: Dense;
-  private readonly denseBack: DenseBack;
+  private readonly forwardNet: ForwardNet;
+  private readonly gradientNet: GradientNet;
   private readonly ArrayType: Float32ArrayConstructor | Float64ArrayConstructor;
   private readonly activationSpec: ActivationName | ActivationName[];
   private disposed = false;
@@ -75,8 +76,8 @@ export class MLP {
     this.outputSize = sizes[sizes.length - 1];
     this.shift = precision === "f32" ? 2 : 3;
     const k = engine.kernels;
-    this.dense = precision === "f32" ? k.denseF32 : k.denseF64;
-    this.denseBack = precision === "f32" ? k.denseBackF32 : k.denseBackF64;
+    this.forwardNet = precision === "f32" ? k.forwardNetF32 : k.forwardNetF64;
+    this.gradientNet = precision === "f32" ? k.gradientNetF32 : k.gradientNetF64;
     this.ArrayType = precision === "f32" ? Float32Array : Float64Array;
 
     // Check the size, then every layer, before touching memory; then reserve and fill the block.
@@ -90,6 +91,7 @@ export class MLP {
     const start = engine.arena.alloc(bytes, what);
     this.start = start;
     this.layout = planLayout(sizes, precision, start);
+    writePlan(engine.memory, this.layout, this.codes);
     for (let i = 0; i < readers.length; i++) {
       this.writeLayer(i, readers[i], spec.layers[i].bias);
     }
@@ -103,28 +105,30 @@ export class MLP {
   gradient<V extends Vector>(x: Readonly<ArrayLike<number>>, out?: V): V {
     this.requireScalar("gradient");
     const result = this.output(out, this.inputSize, "n_1");
-    this.runForward(x);
-    this.runBackward();
-    return this.copyOut(this.layout.grad, result);
+    this.loadInput(x);
+    const layout = this.layout;
+    this.gradientNet(layout.plan, layout.layers.length, layout.x, layout.grad);
+    return this.copyOut(layout.grad, result);
   }
 
   /** a^[L](x) and ∇ₓ a^[L](x) from one forward and one backward pass (n_L must be 1). */
   valueAndGradient<V extends Vector>(x: Readonly<ArrayLike<number>>, out?: V): ValueAndGradient<V> {
     this.requireScalar("valueAndGradient");
     const result = this.output(out, this.inputSize, "n_1");
-    this.runForward(x);
-    this.runBackward();
-    const last = this.layout.layers[this.layout.layers.length - 1];
-    const value = this.view()[last.a >> this.shift];
-    return { value, gradient: this.copyOut(this.layout.grad, result) };
+    this.loadInput(x);
+    const layout = this.layout;
+    this.gradientNet(layout.plan, layout.layers.length, layout.x, layout.grad);
+    const value = this.view()[layout.layers[layout.layers.length - 1].a >> this.shift];
+    return { value, gradient: this.copyOut(layout.grad, result) };
   }
 
   /** a^[L](x), length n_L; into `out` when given. */
   forward<V extends Vector>(x: Readonly<ArrayLike<number>>, out?: V): V {
     this.requireLive("forward");
     const result = this.output(out, this.outputSize, "n_L");
-    this.runForward(x);
-    return this.copyOut(this.layout.layers[this.layout.layers.length - 1].a, result);
+    this.loadInput(x);
+    const layout = this.layout;
+    return this.copyOut(this.forwardNet(layout.plan, layout.layers.length, layout.x), result);
   }
 
   /**
@@ -214,8 +218,8 @@ export class MLP {
     return out;
   }
 
-  /** Copies x into a^[1] and runs z^[l], a^[l], s^[l] for l = 2..L. */
-  private runForward(x: Readonly<ArrayLike<number>>): void {
+  /** Checks x and copies it into a^[1]. */
+  private loadInput(x: Readonly<ArrayLike<number>>): void {
     const n = this.inputSize;
     if (x === null || typeof x !== "object" || x.length !== n) {
       throw new MLPError(
@@ -232,25 +236,6 @@ export class MLP {
       const stored = view[at + i];
       if (stored - stored !== 0) throw this.badInput(x, i);
     }
-    const layers = this.layout.layers;
-    const codes = this.codes;
-    let input = this.layout.x;
-    for (let i = 0; i < layers.length; i++) {
-      const layer = layers[i];
-      this.dense(layer.a, layer.s, layer.w, layer.b, input, layer.rows, layer.stride, codes[i]);
-      input = layer.a;
-    }
-  }
-
-  /** g^[L] = s^[L]; g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]; ∇ₓ a^[L] = (W^[2])ᵀ g^[2]. */
-  private runBackward(): void {
-    const layers = this.layout.layers;
-    let g = layers[layers.length - 1].s;
-    for (let i = layers.length - 1; i >= 1; i--) {
-      const below = layers[i - 1];
-      g = this.denseBack(below.g, layers[i].w, g, below.s, layers[i].rows, layers[i].stride);
-    }
-    this.denseBack(this.layout.grad, layers[0].w, g, 0, layers[0].rows, layers[0].stride);
   }
 
   private copyOut<V extends Vector>(offset: number, out: V): V {
