@@ -114,12 +114,14 @@ printTable(
   ],
 );
 const ratio = plainMedian / mlpgradMedian;
-console.log(
-  ratio >= 1
-    ? `mlpgrad is ${ratio.toFixed(2)}× as fast as plain JS on this network`
-    : `plain JS is ${(1 / ratio).toFixed(2)}× as fast as mlpgrad on this network: at 2-2-3-1 a gradient is a few\n` +
-        `dozen flops, so fixed per-call costs (checks, ${2 * (net.sizes.length - 1)} calls into WebAssembly) outweigh the arithmetic`,
-);
+if (ratio > 1.05) {
+  console.log(`mlpgrad is ${ratio.toFixed(2)}× as fast as plain JS on this network`);
+} else {
+  console.log(
+    (ratio < 0.95 ? `plain JS is ${(1 / ratio).toFixed(2)}× as fast as mlpgrad` : "mlpgrad and plain JS are about as fast") +
+      ` on this network: at 2-2-3-1 a gradient is a few dozen\nflops, so fixed per-call costs (checking x and out, copying them, entering WebAssembly) outweigh the arithmetic`,
+  );
+}
 if (!Number.isFinite(checksum)) console.log("(checksum is not finite)");
 
 if (worstFd > TOLERANCE || worstPlain > TOLERANCE) {
