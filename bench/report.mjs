@@ -102,8 +102,9 @@ export function formatReport(summary) {
   const out = [];
   out.push(
     `mlpgrad benchmark — ${meta.date} — Node ${meta.node} — ${meta.cpu} ×${meta.cpus}\n` +
-      `${meta.rounds} round(s), median over rounds; benchmark.js minTime ${meta.minTime} s, maxTime ${meta.maxTime} s; ` +
-      `speed-up = contender µs ÷ ${BASELINE} µs (same run)`,
+      `µs/grad: median of benchmark.js samples (minTime ${meta.minTime} s, maxTime ${meta.maxTime} s), ` +
+      `then median over ${meta.rounds} round(s); ± is benchmark.js rme\n` +
+      `speed-up = contender µs ÷ ${BASELINE} µs (same run); GFLOP/s counts 4·Σ n_l·n_(l-1) flop per gradient`,
   );
   out.push(
     `SIMD peak (hand-written f32x4/f64x2 mul+add, 12 chains): f32x4 ${fixed(peak.f32x4, 1)} GFLOP/s, ` +

@@ -96,7 +96,7 @@ function prepareShapes(settings) {
 const rotate = (items, by) => items.map((_, k) => items[(k + by) % items.length]);
 
 function describeRun(result) {
-  if (result.status === "ok") return `${result.bench.meanUs.toFixed(2)} µs ±${result.bench.rme.toFixed(1)}%`;
+  if (result.status === "ok") return `${result.bench.medianSampleUs.toFixed(2)} µs ±${result.bench.rme.toFixed(1)}%`;
   if (result.status === "FAILED") return `FAILED (rel. error ${result.relErr})`;
   return `ERROR ${String(result.error).split("\n")[0]}`;
 }

@@ -1,12 +1,18 @@
 /**
  * Turns the raw child results of a run into the numbers the report quotes: per (shape, contender)
- * the median over rounds of µs per gradient, with ops/s, benchmark.js's relative margin (from the
+ * the median over rounds of µs per gradient (see timeOf), with ops/s, benchmark.js's relative margin (from the
  * round that gave the median), GFLOP/s and share of the SIMD peak; the speed-up of mlpgrad-f32
  * (contender median ÷ mlpgrad-f32 median, same run); the f64/f32 speed share; cold-start medians.
  */
 import { BASELINE } from "./contenders/index.mjs";
 import { median, medianItem } from "./stats.mjs";
 import { evaluateTargets } from "./targets.mjs";
+
+/**
+ * A child's time per gradient: the median of its benchmark.js samples rather than their mean, so
+ * that one sample stretched by another tenant of this shared machine does not move the result.
+ */
+export const timeOf = (run) => run.bench.medianSampleUs;
 
 /** Combines the rounds of one (shape, contender). */
 function combineRuns(runs, flops) {
@@ -27,15 +33,15 @@ function combineRuns(runs, flops) {
     entry.error = runs.map((run) => run.error).find(Boolean) ?? "no result";
     return entry;
   }
-  const micros = median(ok.map((run) => run.bench.meanUs));
-  const middle = medianItem(ok, (run) => run.bench.meanUs);
+  const micros = median(ok.map(timeOf));
+  const middle = medianItem(ok, timeOf);
   Object.assign(entry, {
     medianUs: micros,
     opsPerSec: 1e6 / micros,
     rme: middle.bench.rme,
     samples: middle.bench.samples,
-    minUs: Math.min(...ok.map((run) => run.bench.meanUs)),
-    maxUs: Math.max(...ok.map((run) => run.bench.meanUs)),
+    minUs: Math.min(...ok.map(timeOf)),
+    maxUs: Math.max(...ok.map(timeOf)),
     gflops: flops / micros / 1e3,
     importMs: median(ok.map((run) => run.importMs)),
     setupMs: median(ok.map((run) => run.setupMs)),

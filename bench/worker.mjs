@@ -10,6 +10,7 @@ import { finish, parseOptions, quietConsole, readJob } from "./child-io.mjs";
 import { contender } from "./contenders/index.mjs";
 import { referenceGradient, relativeError } from "./reference.mjs";
 import { DEFAULT_SEED, flopsPerGradient, makeNetwork } from "./shapes.mjs";
+import { median } from "./stats.mjs";
 import { TOLERANCE } from "./tolerance.mjs";
 
 quietConsole();
@@ -75,11 +76,10 @@ try {
     bench.run();
     if (bench.error) throw bench.error;
     const { stats } = bench;
-    const sorted = [...stats.sample].sort((a, b) => a - b);
     result.bench = {
       meanUs: stats.mean * 1e6,
-      medianSampleUs: sorted[sorted.length >> 1] * 1e6,
-      minSampleUs: sorted[0] * 1e6,
+      medianSampleUs: median(stats.sample) * 1e6,
+      minSampleUs: Math.min(...stats.sample) * 1e6,
       hz: bench.hz,
       rme: stats.rme,
       deviationUs: stats.deviation * 1e6,
