@@ -33,7 +33,7 @@ try {
   impl.gradient(x, out);
   const t3 = performance.now();
 
-  Object.assign(result, { importMs: t1 - t0, setupMs: t2 - t1, firstCallMs: t3 - t2, totalMs: t3 - t0 });
+  Object.assign(result, { importMs: t1 - t0, setupMs: t2 - t1, firstCallMs: t3 - t2, totalMs: t3 - t0, info: impl.info });
   result.relErr = relativeError(out, referenceGradient(net));
   result.status = result.relErr <= TOLERANCE[impl.precision] ? "ok" : "FAILED";
 } catch (error) {

@@ -57,13 +57,15 @@ export async function create(net, options) {
   const engine = options.simd ? await library.init() : await library.createEngine({ simd: false });
   const t1 = performance.now();
   const spec = mlpSpec(net, options.precision);
-  const mlp = options.simd ? library.createMLP(spec) : engine.createMLP(spec);
   const t2 = performance.now();
+  const mlp = options.simd ? library.createMLP(spec) : engine.createMLP(spec);
+  const t3 = performance.now();
   const info = {
     build: options.simd ? "default" : "scalar",
     ...describeEngine(engine),
     initMs: t1 - t0,
-    createMs: t2 - t1,
+    specMs: t2 - t1,
+    createMs: t3 - t2,
   };
   if (options.simd && info.simd === false) info.warning = "the default engine is not the SIMD build here";
   return { precision: options.precision, gradient: (x, out) => mlp.gradient(x, out), info, mlp, engine };
