@@ -9,6 +9,9 @@
  *             large |z|: E = exp(−2|z|), t = (1−E)/(1+E), σ' = 4E/(1+E)², which keeps its tiny value;
  *   softplus  σ = max(z,0) + log1p(exp(−|z|)), σ' = sigmoid(z);
  *   relu      σ' = 1 for z > 0, else 0;   leakyRelu  slope 0.01 for z ≤ 0;   identity  σ' = 1.
+ * Second derivatives σ'' (for Hessian-vector products), from the same intermediates:
+ *   sigmoid   σ'' = σ'·(1 − 2σ) = −sign(z)·σ'·(1−e)/(1+e), with 1−e = −expm1(−|z|) when |z| is small;
+ *   tanh      σ'' = −2·t·σ';   softplus  σ'' = sigmoid'(z) = e/(1+e)²;   relu, leakyRelu, identity  0.
  * The codes are part of the kernel ABI; src/activation.ts holds the same table.
  */
 
@@ -43,16 +46,34 @@ const TANH_SPLIT: f64 = 0.5;
 /** Stores σ(z) at `a` and σ'(z) at `s` for the activation with code `act`. */
 // @ts-ignore: decorator
 @inline export function activate<T>(z: T, act: i32, a: usize, s: usize): void {
+  activateAll<T>(z, act, a, s, 0, false);
+}
+
+/** As activate, and σ''(z) at `s2`. */
+// @ts-ignore: decorator
+@inline export function activate2<T>(z: T, act: i32, a: usize, s: usize, s2: usize): void {
+  activateAll<T>(z, act, a, s, s2, true);
+}
+
+// @ts-ignore: decorator
+@inline function activateAll<T>(z: T, act: i32, a: usize, s: usize, s2: usize, second: bool): void {
   const one = <T>1;
   const zero = <T>0;
   const m = abs<T>(z);
   let y: T = z;
   let d: T = one;
+  let dd: T = zero;
   if (act == SIGMOID) {
     const e = expT<T>(-m);
     const r = one / (one + e);
     y = z >= zero ? r : e * r;
     d = e * r * r;
+    if (second) {
+      // 1 − e without cancellation: expm1 when e is close to 1.
+      const oneMinusE = m < <T>TANH_SPLIT ? -expm1T<T>(-m) : one - e;
+      dd = d * oneMinusE * r;
+      if (z >= zero) dd = -dd;
+    }
   } else if (act == TANH) {
     let t: T;
     if (m < <T>TANH_SPLIT) {
@@ -66,6 +87,7 @@ const TANH_SPLIT: f64 = 0.5;
       d = <T>4 * e * r * r;
     }
     y = z < zero ? -t : t;
+    if (second) dd = <T>-2 * y * d;
   } else if (act == RELU) {
     y = z > zero ? z : zero;
     d = z > zero ? one : zero;
@@ -77,7 +99,9 @@ const TANH_SPLIT: f64 = 0.5;
     const r = one / (one + e);
     y = max<T>(z, zero) + log1pT<T>(e);
     d = z >= zero ? r : e * r;
+    if (second) dd = e * r * r;
   }
   store<T>(a, y);
   store<T>(s, d);
+  if (second) store<T>(s2, dd);
 }

@@ -1,4 +1,7 @@
 // The kernel module's exports: numbers in, numbers out (byte offsets, counts, activation codes).
 export { denseF32, denseF64, denseBackF32, denseBackF64 } from "./matvec";
-export { forwardNetF32, forwardNetF64, gradientNetF32, gradientNetF64 } from "./network";
+export {
+  forwardNetF32, forwardNetF64, gradientNetF32, gradientNetF64, vjpNetF32, vjpNetF64,
+  jvpNetF32, jvpNetF64, hvpNetF32, hvpNetF64,
+} from "./network";
 export { heapBase, isSimdBuild } from "./memory";

@@ -9,9 +9,11 @@
  * first argument and returns it. Nothing here allocates or checks: src/ validates at the boundary.
  *
  *   dense      a^[l] = σ(W^[l] a^[l-1] + b^[l]) and s^[l] = σ'(z^[l])          (eqs. 3.1–3.2)
+ *   dense2     the same and σ''(z^[l])                                      (Hessian-vector products)
+ *   tangent    ż^[l] = W^[l] ȧ^[l-1], ȧ^[l] = s^[l] ⊙ ż^[l]                  (forward mode)
  *   denseBack  g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]; with s = 0 just (W^[2])ᵀ g^[2] = ∇ₓ a^[L]
  */
-import { activate } from "./activation";
+import { activate, activate2 } from "./activation";
 
 // @ts-ignore: decorator
 @inline function hsum<T>(v: v128): T {
@@ -56,18 +58,31 @@ import { activate } from "./activation";
   }
 }
 
+// What a row's dot product acc = (W x)_i becomes (compile-time constants: each inlined copy keeps one).
+const ACT: i32 = 0; // out = σ(acc + b_i), out2 = σ'(…)
+const ACT2: i32 = 1; // and out3 = σ''(…)
+const TANGENT: i32 = 2; // out = acc, out2 = acc · s_i with s = out3 (forward-mode tangent: ż, ȧ = σ' ⊙ ż)
+
 // @ts-ignore: decorator
-@inline function finishRow<T>(aOut: usize, sOut: usize, b: usize, i: i32, acc: T, act: i32): void {
+@inline function finishRow<T>(mode: i32, out: usize, out2: usize, out3: usize, b: usize, i: i32, acc: T, act: i32): void {
   const at = <usize>i * sizeof<T>();
-  activate<T>(acc + load<T>(b + at), act, aOut + at, sOut + at);
+  if (mode == ACT) {
+    activate<T>(acc + load<T>(b + at), act, out + at, out2 + at);
+  } else if (mode == ACT2) {
+    activate2<T>(acc + load<T>(b + at), act, out + at, out2 + at, out3 + at);
+  } else {
+    store<T>(out + at, acc);
+    store<T>(out2 + at, acc * load<T>(out3 + at));
+  }
 }
 
-/** aOut = σ(W·aIn + b), sOut = σ'(W·aIn + b); W is rows × cols (cols = padded stride). */
-export function dense<T>(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32): usize {
+/** The row loop shared by dense, dense2 and tangent; `mode` says how each row finishes. */
+// @ts-ignore: decorator
+@inline function denseRows<T>(mode: i32, out: usize, out2: usize, out3: usize, w: usize, b: usize, x: usize, rows: i32, cols: i32, act: i32): void {
   const rowBytes = <usize>cols * sizeof<T>();
   let i: i32 = 0;
   if (ASC_FEATURE_SIMD) {
-    // 4 rows × 2 vectors = 8 independent accumulators: each loaded slice of aIn is used four times,
+    // 4 rows × 2 vectors = 8 independent accumulators: each loaded slice of x is used four times,
     // and 8 accumulators + 2 inputs + loads stay within V8's 16 xmm registers.
     const pairs = rowBytes & ~(<usize>31);
     let p = w;
@@ -79,8 +94,8 @@ export function dense<T>(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usiz
       const p1 = p + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
       let j: usize = 0;
       for (; j < pairs; j += 32) {
-        const x0 = v128.load(aIn + j);
-        const x1 = v128.load(aIn + j, 16);
+        const x0 = v128.load(x + j);
+        const x1 = v128.load(x + j, 16);
         c0 = madd<T>(c0, v128.load(p + j), x0);
         c1 = madd<T>(c1, v128.load(p + j, 16), x1);
         c2 = madd<T>(c2, v128.load(p1 + j), x0);
@@ -92,24 +107,41 @@ export function dense<T>(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usiz
       }
       if (j < rowBytes) {
         // One 16-byte vector left over when the stride is an odd number of vectors.
-        const x0 = v128.load(aIn + j);
+        const x0 = v128.load(x + j);
         c0 = madd<T>(c0, v128.load(p + j), x0);
         c2 = madd<T>(c2, v128.load(p1 + j), x0);
         c4 = madd<T>(c4, v128.load(p2 + j), x0);
         c6 = madd<T>(c6, v128.load(p3 + j), x0);
       }
-      finishRow<T>(aOut, sOut, b, i, hsum<T>(v128.add<T>(c0, c1)), act);
-      finishRow<T>(aOut, sOut, b, i + 1, hsum<T>(v128.add<T>(c2, c3)), act);
-      finishRow<T>(aOut, sOut, b, i + 2, hsum<T>(v128.add<T>(c4, c5)), act);
-      finishRow<T>(aOut, sOut, b, i + 3, hsum<T>(v128.add<T>(c6, c7)), act);
+      finishRow<T>(mode, out, out2, out3, b, i, hsum<T>(v128.add<T>(c0, c1)), act);
+      finishRow<T>(mode, out, out2, out3, b, i + 1, hsum<T>(v128.add<T>(c2, c3)), act);
+      finishRow<T>(mode, out, out2, out3, b, i + 2, hsum<T>(v128.add<T>(c4, c5)), act);
+      finishRow<T>(mode, out, out2, out3, b, i + 3, hsum<T>(v128.add<T>(c6, c7)), act);
       p = p3 + rowBytes;
     }
   }
   // Remaining rows (1–3 with SIMD, all of them in the scalar build).
   for (; i < rows; i++) {
-    finishRow<T>(aOut, sOut, b, i, dot<T>(w + <usize>i * rowBytes, aIn, rowBytes), act);
+    finishRow<T>(mode, out, out2, out3, b, i, dot<T>(w + <usize>i * rowBytes, x, rowBytes), act);
   }
+}
+
+/** aOut = σ(W·aIn + b), sOut = σ'(W·aIn + b); W is rows × cols (cols = padded stride). */
+export function dense<T>(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32): usize {
+  denseRows<T>(ACT, aOut, sOut, 0, w, b, aIn, rows, cols, act);
   return aOut;
+}
+
+/** As dense, and s2Out = σ''(W·aIn + b) for Hessian-vector products. */
+export function dense2<T>(aOut: usize, sOut: usize, s2Out: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32): usize {
+  denseRows<T>(ACT2, aOut, sOut, s2Out, w, b, aIn, rows, cols, act);
+  return aOut;
+}
+
+/** Forward-mode tangent of one layer: zDot = W·aDotIn, aDot = s ⊙ zDot. */
+export function tangent<T>(zDot: usize, aDot: usize, w: usize, s: usize, aDotIn: usize, rows: i32, cols: i32): usize {
+  denseRows<T>(TANGENT, zDot, aDot, s, w, 0, aDotIn, rows, cols, 0);
+  return aDot;
 }
 
 /** gOut = (Wᵀ g) ⊙ s, or Wᵀ g when s = 0; W is rows × cols (cols = padded stride), g has rows entries. */

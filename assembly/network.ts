@@ -1,14 +1,21 @@
 /**
  * Whole-network passes in one call, so a small network costs one JS→WebAssembly transition per
- * gradient instead of two per layer.
+ * result instead of two per layer.
  *
- * A plan (written by src/memory.ts) holds, for each layer l = 2..L in order, PLAN_WORDS u32 words:
- *   rows = n_l, stride = padded n_{l-1}, W^[l], b^[l], a^[l], s^[l], g^[l] (byte offsets), activation code.
+ * A plan (written by src/memory.ts) holds, for each layer l = 2..L in order, PLAN_BYTES of u32 words:
+ *   rows = n_l, stride = padded n_{l-1}, then byte offsets of W^[l], b^[l], a^[l], s^[l] = σ'(z^[l]),
+ *   g^[l], the activation code, and the buffers of the derivative products: ż^[l], ȧ^[l], σ''(z^[l]),
+ *   ġ^[l] and a scratch vector h^[l].
  *
- *   forward:   a^[l] = σ(W^[l] a^[l-1] + b^[l]),  s^[l] = σ'(z^[l])          for l = 2..L, a^[1] = x
- *   backward:  g^[L] = s^[L];  g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]  for l = L-1..2;  ∇ₓ = (W^[2])ᵀ g^[2]
+ *   forward   a^[l] = σ(W^[l] a^[l-1] + b^[l]),  s^[l] = σ'(z^[l])          l = 2..L, a^[1] = x
+ *   backward  g^[L] given;  g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]  l = L-1..2;  result (W^[2])ᵀ g^[2]
+ *     gradient: g^[L] = s^[L] (n_L = 1);   vjp: g^[L] = v ⊙ s^[L]
+ *   tangent   ȧ^[1] = u;  ż^[l] = W^[l] ȧ^[l-1],  ȧ^[l] = s^[l] ⊙ ż^[l];  jvp = ȧ^[L]
+ *   hvp       differentiating the backward pass along u (forward-over-reverse), with h^[l] = (W^[l+1])ᵀ g^[l+1]:
+ *             ġ^[L] = σ''(z^[L]) ⊙ ż^[L];
+ *             ġ^[l] = ((W^[l+1])ᵀ ġ^[l+1]) ⊙ s^[l] + h^[l] ⊙ σ''(z^[l]) ⊙ ż^[l];   H u = (W^[2])ᵀ ġ^[2]
  */
-import { dense, denseBack } from "./matvec";
+import { dense, dense2, denseBack, tangent } from "./matvec";
 
 const ROWS: usize = 0;
 const STRIDE: usize = 4;
@@ -18,31 +25,116 @@ const A: usize = 16;
 const S: usize = 20;
 const G: usize = 24;
 const ACT: usize = 28;
+const Z_DOT: usize = 32;
+const A_DOT: usize = 36;
+const S2: usize = 40;
+const G_DOT: usize = 44;
+const H: usize = 48;
 /** Bytes of one layer's entry in a plan. */
-export const PLAN_BYTES: usize = 32;
+export const PLAN_BYTES: usize = 64;
+
+// @ts-ignore: decorator
+@inline function word(p: usize, field: usize): usize {
+  return <usize>load<u32>(p + field);
+}
+
+// @ts-ignore: decorator
+@inline function count32(p: usize, field: usize): i32 {
+  return load<i32>(p + field);
+}
 
 /** Forward pass over `count` layers from x; returns the offset of a^[L]. */
 export function forwardNet<T>(plan: usize, count: i32, x: usize): usize {
   let input = x;
   for (let i = 0; i < count; i++) {
     const p = plan + <usize>i * PLAN_BYTES;
-    input = dense<T>(load<u32>(p + A), load<u32>(p + S), load<u32>(p + W), load<u32>(p + B), input,
-      load<i32>(p + ROWS), load<i32>(p + STRIDE), load<i32>(p + ACT));
+    input = dense<T>(word(p, A), word(p, S), word(p, W), word(p, B), input, count32(p, ROWS), count32(p, STRIDE), count32(p, ACT));
   }
   return input;
 }
 
-/** Forward then backward pass: writes ∇ₓ a^[L](x) to grad (n_L must be 1) and returns grad. */
-export function gradientNet<T>(plan: usize, count: i32, x: usize, grad: usize): usize {
-  forwardNet<T>(plan, count, x);
+/** Backward pass from g^[L] at `top` (after a forward pass); writes (W^[2])ᵀ g^[2] to out. */
+function backwardFrom<T>(plan: usize, count: i32, top: usize, out: usize): usize {
   let p = plan + <usize>(count - 1) * PLAN_BYTES;
-  let g: usize = load<u32>(p + S); // g^[L] = σ'(z^[L])
+  let g = top;
   for (let i = count - 1; i >= 1; i--) {
     const below = p - PLAN_BYTES;
-    g = denseBack<T>(load<u32>(below + G), load<u32>(p + W), g, load<u32>(below + S), load<i32>(p + ROWS), load<i32>(p + STRIDE));
+    g = denseBack<T>(word(below, G), word(p, W), g, word(below, S), count32(p, ROWS), count32(p, STRIDE));
     p = below;
   }
-  return denseBack<T>(grad, load<u32>(p + W), g, 0, load<i32>(p + ROWS), load<i32>(p + STRIDE));
+  return denseBack<T>(out, word(p, W), g, 0, count32(p, ROWS), count32(p, STRIDE));
+}
+
+/** ∇ₓ a^[L](x) into grad (n_L must be 1): forward, then backward from g^[L] = σ'(z^[L]). */
+export function gradientNet<T>(plan: usize, count: i32, x: usize, grad: usize): usize {
+  forwardNet<T>(plan, count, x);
+  return backwardFrom<T>(plan, count, word(plan + <usize>(count - 1) * PLAN_BYTES, S), grad);
+}
+
+/** vᵀJ into out, with v already in g^[L]'s buffer: forward, g^[L] = v ⊙ s^[L], backward. */
+export function vjpNet<T>(plan: usize, count: i32, x: usize, out: usize): usize {
+  forwardNet<T>(plan, count, x);
+  const top = plan + <usize>(count - 1) * PLAN_BYTES;
+  const g = word(top, G);
+  multiplyInto<T>(g, g, word(top, S), count32(top, ROWS));
+  return backwardFrom<T>(plan, count, g, out);
+}
+
+/** J u (forward mode) with u at `u`; returns the offset of ȧ^[L] (n_L entries). */
+export function jvpNet<T>(plan: usize, count: i32, x: usize, u: usize): usize {
+  forwardNet<T>(plan, count, x);
+  return tangentPass<T>(plan, count, u);
+}
+
+function tangentPass<T>(plan: usize, count: i32, u: usize): usize {
+  let input = u;
+  for (let i = 0; i < count; i++) {
+    const p = plan + <usize>i * PLAN_BYTES;
+    input = tangent<T>(word(p, Z_DOT), word(p, A_DOT), word(p, W), word(p, S), input, count32(p, ROWS), count32(p, STRIDE));
+  }
+  return input;
+}
+
+/** (∇²ₓ a^[L]) u into out (n_L must be 1), forward-over-reverse. */
+export function hvpNet<T>(plan: usize, count: i32, x: usize, u: usize, out: usize): usize {
+  let input = x;
+  for (let i = 0; i < count; i++) {
+    const p = plan + <usize>i * PLAN_BYTES;
+    input = dense2<T>(word(p, A), word(p, S), word(p, S2), word(p, W), word(p, B), input,
+      count32(p, ROWS), count32(p, STRIDE), count32(p, ACT));
+  }
+  tangentPass<T>(plan, count, u);
+  let p = plan + <usize>(count - 1) * PLAN_BYTES;
+  let g = word(p, S);
+  let gDot = word(p, G_DOT);
+  multiplyInto<T>(gDot, word(p, S2), word(p, Z_DOT), count32(p, ROWS));
+  for (let i = count - 1; i >= 1; i--) {
+    const below = p - PLAN_BYTES;
+    const rows = count32(p, ROWS);
+    const stride = count32(p, STRIDE);
+    const h = denseBack<T>(word(below, H), word(p, W), g, 0, rows, stride);
+    gDot = denseBack<T>(word(below, G_DOT), word(p, W), gDot, word(below, S), rows, stride);
+    const n = count32(below, ROWS);
+    const size = sizeof<T>();
+    const s2 = word(below, S2), zDot = word(below, Z_DOT);
+    for (let j = 0; j < n; j++) {
+      const at = <usize>j * size;
+      store<T>(gDot + at, load<T>(gDot + at) + load<T>(h + at) * load<T>(s2 + at) * load<T>(zDot + at));
+    }
+    g = word(below, G);
+    multiplyInto<T>(g, h, word(below, S), n);
+    p = below;
+  }
+  return denseBack<T>(out, word(p, W), gDot, 0, count32(p, ROWS), count32(p, STRIDE));
+}
+
+/** out = a ⊙ b over n elements (out may be a). */
+function multiplyInto<T>(out: usize, a: usize, b: usize, n: i32): void {
+  const size = sizeof<T>();
+  for (let j = 0; j < n; j++) {
+    const at = <usize>j * size;
+    store<T>(out + at, load<T>(a + at) * load<T>(b + at));
+  }
 }
 
 /** forwardNet<f32>. */
@@ -60,4 +152,28 @@ export function gradientNetF32(plan: usize, count: i32, x: usize, grad: usize): 
 /** gradientNet<f64>. */
 export function gradientNetF64(plan: usize, count: i32, x: usize, grad: usize): usize {
   return gradientNet<f64>(plan, count, x, grad);
+}
+/** vjpNet<f32>. */
+export function vjpNetF32(plan: usize, count: i32, x: usize, out: usize): usize {
+  return vjpNet<f32>(plan, count, x, out);
+}
+/** vjpNet<f64>. */
+export function vjpNetF64(plan: usize, count: i32, x: usize, out: usize): usize {
+  return vjpNet<f64>(plan, count, x, out);
+}
+/** jvpNet<f32>. */
+export function jvpNetF32(plan: usize, count: i32, x: usize, u: usize): usize {
+  return jvpNet<f32>(plan, count, x, u);
+}
+/** jvpNet<f64>. */
+export function jvpNetF64(plan: usize, count: i32, x: usize, u: usize): usize {
+  return jvpNet<f64>(plan, count, x, u);
+}
+/** hvpNet<f32>. */
+export function hvpNetF32(plan: usize, count: i32, x: usize, u: usize, out: usize): usize {
+  return hvpNet<f32>(plan, count, x, u, out);
+}
+/** hvpNet<f64>. */
+export function hvpNetF64(plan: usize, count: i32, x: usize, u: usize, out: usize): usize {
+  return hvpNet<f64>(plan, count, x, u, out);
 }

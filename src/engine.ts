@@ -18,6 +18,12 @@ export interface Kernels {
   forwardNetF64(plan: number, count: number, x: number): number;
   gradientNetF32(plan: number, count: number, x: number, grad: number): number;
   gradientNetF64(plan: number, count: number, x: number, grad: number): number;
+  vjpNetF32(plan: number, count: number, x: number, out: number): number;
+  vjpNetF64(plan: number, count: number, x: number, out: number): number;
+  jvpNetF32(plan: number, count: number, x: number, u: number): number;
+  jvpNetF64(plan: number, count: number, x: number, u: number): number;
+  hvpNetF32(plan: number, count: number, x: number, u: number, out: number): number;
+  hvpNetF64(plan: number, count: number, x: number, u: number, out: number): number;
   heapBase(): number;
   isSimdBuild(): number;
 }
@@ -32,6 +38,12 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "forwardNetF64",
   "gradientNetF32",
   "gradientNetF64",
+  "vjpNetF32",
+  "vjpNetF64",
+  "jvpNetF32",
+  "jvpNetF64",
+  "hvpNetF32",
+  "hvpNetF64",
   "heapBase",
   "isSimdBuild",
 ];

@@ -8,12 +8,12 @@ export type MLPErrorCode =
   | "E_SIZES" // sizes: fewer than two, or not positive integers
   | "E_PRECISION" // precision is neither "f32" nor "f64"
   | "E_ACTIVATION" // unknown activation name, or the wrong number of them
-  | "E_LAYERS" // layers missing, of the wrong count, or an entry without weights/bias
-  | "E_SHAPE" // weights or bias of the wrong length
-  | "E_NONFINITE" // NaN or ±Infinity (or a value outside the f32 range) in weights, bias or x
-  | "E_INPUT" // x is not an array-like of n_1 numbers (or v/u of the wrong length)
+  | "E_LAYERS" // layers missing, of the wrong count, or an entry that is not an object
+  | "E_SHAPE" // weights or bias missing or of the wrong length
+  | "E_NONFINITE" // NaN, ±Infinity, a non-number or a value outside the f32 range in weights, bias, x, v or u
+  | "E_INPUT" // x, v or u is not an array-like of the right length
   | "E_OUTPUT" // out has the wrong length or element type
-  | "E_NOT_SCALAR" // gradient() on a network whose output is not a scalar
+  | "E_NOT_SCALAR" // gradient, hvp or parameterGradient on a network whose output is not a scalar
   | "E_LAYER_INDEX" // setLayer(l, …) with l outside 2..L
   | "E_DISPOSED" // any call after dispose()
   | "E_TOO_LARGE"; // the network does not fit in WebAssembly memory

@@ -3,7 +3,7 @@
  */
 export { init, createEngine, createMLP, grad, hasSimd, type WasmSource, type InitOptions } from "./init.js";
 export { Engine, type GradientFunction } from "./engine.js";
-export { MLP, type Vector, type ValueAndGradient } from "./network.js";
+export { MLP, type Vector, type ValueAndGradient, type ParameterGradient } from "./network.js";
 export { MLPError, type MLPErrorCode, type MLPErrorDetails } from "./errors.js";
 export { ACTIVATION_NAMES, type ActivationName } from "./activation.js";
 export type { MLPSpec, LayerSpec, ModelJSON, Precision, WeightsLike } from "./model.js";

@@ -4,11 +4,11 @@
  *
  * Layout of a network (all offsets 64-byte aligned, so 16-byte SIMD loads never straddle a vector):
  *   plan     PLAN_WORDS u32 per layer: the offsets below, for the whole-network kernels
- *   x        a^[1]            stride_1
- *   grad     ∇ₓ a^[L]         stride_1
+ *   x, u     a^[1] and a tangent direction            stride_1
+ *   grad     ∇ₓ a^[L] (or vᵀJ, H u)                   stride_1
  *   for l = 2..L:
  *     W^[l]  n_l × stride_{l-1}, row-major [out][in], padding columns 0
- *     b^[l], a^[l], s^[l] = σ'(z^[l]), g^[l]   stride_l each
+ *     b^[l], a^[l], s^[l] = σ'(z^[l]), g^[l], ż^[l], ȧ^[l], σ''(z^[l]), ġ^[l], h^[l]   stride_l each
  * where stride_l = n_l rounded up to whole 16-byte vectors (4 f32 or 2 f64). Padding is zero and the
  * kernels never write it, so padded columns contribute exact zeros to every sum.
  */
@@ -37,6 +37,12 @@ export interface LayerLayout {
   a: number;
   s: number;
   g: number;
+  /** Buffers of the derivative products (jvp, hvp): ż^[l], ȧ^[l], σ''(z^[l]), ġ^[l], scratch h^[l]. */
+  zDot: number;
+  aDot: number;
+  s2: number;
+  gDot: number;
+  h: number;
 }
 
 /** Where a network's buffers live. */
@@ -47,18 +53,23 @@ export interface NetworkLayout {
   /** The layer table the whole-network kernels read (assembly/network.ts): PLAN_WORDS u32 per layer. */
   plan: number;
   x: number;
+  /** Tangent direction u for jvp and hvp. */
+  u: number;
   grad: number;
   layers: LayerLayout[];
 }
 
-/** u32 words per layer in a plan: rows, stride, w, b, a, s, g, activation code. */
-export const PLAN_WORDS = 8;
+/** u32 words per layer in a plan (assembly/network.ts reads them): rows, stride, w, b, a, s, g,
+ * activation code, zDot, aDot, s2, gDot, h, and three unused words that keep entries 64 bytes. */
+export const PLAN_WORDS = 16;
 
 /** Writes the plan for `layout` (activation codes per layer) into memory. */
 export function writePlan(memory: WebAssembly.Memory, layout: NetworkLayout, codes: readonly number[]): void {
   const words = new Uint32Array(memory.buffer, layout.plan, layout.layers.length * PLAN_WORDS);
   layout.layers.forEach((layer, i) => {
-    words.set([layer.rows, layer.stride, layer.w, layer.b, layer.a, layer.s, layer.g, codes[i]], i * PLAN_WORDS);
+    const entry = [layer.rows, layer.stride, layer.w, layer.b, layer.a, layer.s, layer.g, codes[i]];
+    entry.push(layer.zDot, layer.aDot, layer.s2, layer.gDot, layer.h);
+    words.set(entry, i * PLAN_WORDS);
   });
 }
 
@@ -80,6 +91,7 @@ export function planLayout(sizes: readonly number[], precision: Precision, base 
   const plan = at;
   at = alignUp(at + (sizes.length - 1) * PLAN_WORDS * 4, BLOCK_ALIGN);
   const x = take(stride(sizes[0]));
+  const u = take(stride(sizes[0]));
   const grad = take(stride(sizes[0]));
   const layers: LayerLayout[] = [];
   for (let i = 1; i < sizes.length; i++) {
@@ -95,9 +107,15 @@ export function planLayout(sizes: readonly number[], precision: Precision, base 
       a: take(stride(rows)),
       s: take(stride(rows)),
       g: take(stride(rows)),
+      zDot: take(stride(rows)),
+      aDot: take(stride(rows)),
+      s2: take(stride(rows)),
+      gDot: take(stride(rows)),
+      // h^[l] = (W^[l+1])ᵀ g^[l+1] has n_l entries but is written over the padded stride of W^[l+1].
+      h: take(stride(rows)),
     });
   }
-  return { bytes: at - base, elementBytes, plan, x, grad, layers };
+  return { bytes: at - base, elementBytes, plan, x, u, grad, layers };
 }
 
 /** Bytes rendered for people: 1.5 MiB, 12.0 GiB. */

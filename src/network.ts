@@ -29,6 +29,14 @@ export interface ValueAndGradient<V extends Vector = Vector> {
 type View = Float32Array | Float64Array;
 type ForwardNet = Kernels["forwardNetF32"];
 type GradientNet = Kernels["gradientNetF32"];
+type VjpNet = Kernels["vjpNetF32"];
+type JvpNet = Kernels["jvpNetF32"];
+type HvpNet = Kernels["hvpNetF32"];
+
+/** What parameterGradient returns: ∂a^[L]/∂W^[l] and ∂a^[L]/∂b^[l] in the model's own layout. */
+export interface ParameterGradient<V extends Vector = Vector> {
+  layers: { weights: V; bias: V }[];
+}
 
 // Networks dropped without dispose() hand their memory back when they are garbage-collected.
 const finalizer =
@@ -57,6 +65,9 @@ export class MLP {
   private readonly shift: number; // log2 of the element size: byte offset >> shift = view index
   private readonly forwardNet: ForwardNet;
   private readonly gradientNet: GradientNet;
+  private readonly vjpNet: VjpNet;
+  private readonly jvpNet: JvpNet;
+  private readonly hvpNet: HvpNet;
   private readonly ArrayType: Float32ArrayConstructor | Float64ArrayConstructor;
   private readonly activationSpec: ActivationName | ActivationName[];
   private disposed = false;
@@ -78,11 +89,14 @@ export class MLP {
     const k = engine.kernels;
     this.forwardNet = precision === "f32" ? k.forwardNetF32 : k.forwardNetF64;
     this.gradientNet = precision === "f32" ? k.gradientNetF32 : k.gradientNetF64;
+    this.vjpNet = precision === "f32" ? k.vjpNetF32 : k.vjpNetF64;
+    this.jvpNet = precision === "f32" ? k.jvpNetF32 : k.jvpNetF64;
+    this.hvpNet = precision === "f32" ? k.hvpNetF32 : k.hvpNetF64;
     this.ArrayType = precision === "f32" ? Float32Array : Float64Array;
 
     // Check the size, then every layer, before touching memory; then reserve and fill the block.
     const bytes = planLayout(sizes, precision).bytes;
-    const what = `a ${precision} network [${sizes.join(", ")}]`;
+    const what = `the ${precision} network [${sizes.join(", ")}]`;
     engine.arena.checkFits(bytes, what);
     const readers: WeightReader[] = [];
     for (let i = 1; i < sizes.length; i++) {
@@ -129,6 +143,69 @@ export class MLP {
     this.loadInput(x);
     const layout = this.layout;
     return this.copyOut(this.forwardNet(layout.plan, layout.layers.length, layout.x), result);
+  }
+
+  /** vᵀJ = Σ_k v_k ∇ₓ a_k^[L](x), length n_1 (v has n_L entries); gradient(x) is vjp(x, [1]). */
+  vjp<V extends Vector>(x: Readonly<ArrayLike<number>>, v: Readonly<ArrayLike<number>>, out?: V): V {
+    this.requireLive("vjp");
+    const result = this.output(out, this.inputSize, "n_1");
+    const layout = this.layout;
+    const top = layout.layers[layout.layers.length - 1];
+    this.loadVector(v, top.g, this.outputSize, "v", "n_L");
+    this.loadInput(x);
+    this.vjpNet(layout.plan, layout.layers.length, layout.x, layout.grad);
+    return this.copyOut(layout.grad, result);
+  }
+
+  /** J u, the directional derivative of a^[L] along u (forward mode), length n_L (u has n_1 entries). */
+  jvp<V extends Vector>(x: Readonly<ArrayLike<number>>, u: Readonly<ArrayLike<number>>, out?: V): V {
+    this.requireLive("jvp");
+    const result = this.output(out, this.outputSize, "n_L");
+    const layout = this.layout;
+    this.loadVector(u, layout.u, this.inputSize, "u", "n_1");
+    this.loadInput(x);
+    return this.copyOut(this.jvpNet(layout.plan, layout.layers.length, layout.x, layout.u), result);
+  }
+
+  /** (∇²ₓ a^[L](x)) u, the Hessian of the scalar output times u (n_L must be 1), length n_1. */
+  hvp<V extends Vector>(x: Readonly<ArrayLike<number>>, u: Readonly<ArrayLike<number>>, out?: V): V {
+    this.requireScalar("hvp");
+    const result = this.output(out, this.inputSize, "n_1");
+    const layout = this.layout;
+    this.loadVector(u, layout.u, this.inputSize, "u", "n_1");
+    this.loadInput(x);
+    this.hvpNet(layout.plan, layout.layers.length, layout.x, layout.u, layout.grad);
+    return this.copyOut(layout.grad, result);
+  }
+
+  /**
+   * ∂a^[L]/∂W^[l] = g^[l] (a^[l-1])ᵀ and ∂a^[L]/∂b^[l] = g^[l] for l = 2..L (n_L must be 1): the
+   * back-propagation of Higham & Higham §5, reusing the g^[l] of one gradient pass. Layer i of the
+   * result is layer l = i + 2, weights row-major n_l × n_{l-1}. Allocates its result.
+   */
+  parameterGradient(x: Readonly<ArrayLike<number>>): ParameterGradient {
+    this.requireScalar("parameterGradient");
+    this.loadInput(x);
+    const layout = this.layout;
+    const count = layout.layers.length;
+    this.gradientNet(layout.plan, count, layout.x, layout.grad);
+    const view = this.view();
+    const shift = this.shift;
+    return {
+      layers: layout.layers.map((layer, i) => {
+        // g^[L] = s^[L] is not copied into its g buffer by the gradient kernel.
+        const g = (i === count - 1 ? layer.s : layer.g) >> shift;
+        const a = (i === 0 ? layout.x : layout.layers[i - 1].a) >> shift;
+        const weights = new this.ArrayType(layer.rows * layer.cols);
+        const bias = new this.ArrayType(layer.rows);
+        for (let r = 0; r < layer.rows; r++) {
+          const gr = view[g + r];
+          bias[r] = gr;
+          for (let c = 0; c < layer.cols; c++) weights[r * layer.cols + c] = gr * view[a + c];
+        }
+        return { weights, bias };
+      }),
+    };
   }
 
   /**
@@ -189,7 +266,7 @@ export class MLP {
       throw new MLPError(
         "E_NOT_SCALAR",
         `${method}: the network's output a^[L] has n_L = ${this.outputSize} components, but ${method} needs n_L = 1; ` +
-          `use forward(x) for the outputs (the Jacobian API is planned for n_L > 1)`,
+          `use jacobian(x) for all n_L gradients, vjp(x, v) for one combination of them, or forward(x) for the outputs`,
         { expected: 1, actual: this.outputSize },
       );
     }
@@ -231,10 +308,27 @@ export class MLP {
     const view = this.view();
     const at = this.layout.x >> this.shift;
     for (let i = 0; i < n; i++) {
-      view[at + i] = x[i];
-      // Reading back catches NaN, ±Infinity, non-numbers and (for f32) values outside the f32 range.
+      const value = x[i];
+      view[at + i] = value;
+      // Reading back catches NaN, ±Infinity and (for f32) values outside the f32 range.
       const stored = view[at + i];
-      if (stored - stored !== 0) throw this.badInput(x, i);
+      if (typeof value !== "number" || stored - stored !== 0) throw this.badInput(x, i, "x", 1);
+    }
+  }
+
+  /** Checks a direction vector (v or u) and copies it to `offset`. */
+  private loadVector(values: Readonly<ArrayLike<number>>, offset: number, n: number, name: string, symbol: string): void {
+    if (values === null || typeof values !== "object" || values.length !== n) {
+      const got = values !== null && typeof values === "object" && typeof values.length === "number" ? values.length : describe(values);
+      throw new MLPError("E_INPUT", `${name}: expected ${n} numbers (${symbol}), got ${got}`, { expected: n, actual: values?.length });
+    }
+    const view = this.view();
+    const at = offset >> this.shift;
+    for (let i = 0; i < n; i++) {
+      const value = values[i];
+      view[at + i] = value;
+      const stored = view[at + i];
+      if (typeof value !== "number" || stored - stored !== 0) throw this.badInput(values, i, name);
     }
   }
 
@@ -245,11 +339,12 @@ export class MLP {
     return out;
   }
 
-  private badInput(x: Readonly<ArrayLike<number>>, i: number): MLPError {
-    const value = x[i];
+  private badInput(values: Readonly<ArrayLike<number>>, i: number, name: string, layer?: number): MLPError {
+    const value = values[i];
     const range = this.precision === "f32" && typeof value === "number" && Number.isFinite(value) ? " within the f32 range" : "";
-    return new MLPError("E_NONFINITE", `x[${i}] is ${typeof value === "number" ? String(value) : describe(value)}: x must hold finite numbers${range}`, {
-      layer: 1,
+    const shown = typeof value === "number" ? String(value) : typeof value === "string" ? `the string ${JSON.stringify(value)}` : describe(value);
+    return new MLPError("E_NONFINITE", `${name}[${i}] is ${shown}: ${name} must hold finite numbers${range}`, {
+      layer,
       index: i,
       actual: value,
     });

@@ -106,3 +106,43 @@ export function finiteDifference(net: RefNetwork, x: ArrayLike<number>, h = 1e-6
     return (forward(net, plus)[0] - forward(net, minus)[0]) / (plus[i] - minus[i]);
   });
 }
+
+/** The Jacobian ∂a^[L]/∂x (n_L × n_1) as the product D^[L] W^[L] ⋯ D^[2] W^[2], with D^[l] = diag(σ'(z^[l])). */
+export function jacobian(net: RefNetwork, x: ArrayLike<number>): number[][] {
+  const { zs } = forwardAll(net, x);
+  // J starts as the identity on x and is multiplied from the left, layer by layer.
+  let J: number[][] = Array.from({ length: net.sizes[0] }, (_, i) => Array.from({ length: net.sizes[0] }, (_, j) => (i === j ? 1 : 0)));
+  for (let l = 0; l < net.W.length; l++) {
+    const W = net.W[l];
+    J = W.map((row, r) => {
+      const d = sigmaPrime(net.activations[l], zs[l + 1][r]);
+      return J[0].map((_, c) => d * row.reduce((sum, w, k) => sum + w * J[k][c], 0));
+    });
+  }
+  return J;
+}
+
+/** H u by central differences of the reference gradient along u. */
+export function hessianVectorFD(net: RefNetwork, x: ArrayLike<number>, u: ArrayLike<number>, h = 1e-5): number[] {
+  const plus = gradient(net, Array.from(x, (xi, i) => xi + h * u[i]));
+  const minus = gradient(net, Array.from(x, (xi, i) => xi - h * u[i]));
+  return plus.map((p, i) => (p - minus[i]) / (2 * h));
+}
+
+/** ∂a^[L]/∂W^[l] and ∂a^[L]/∂b^[l] by central differences of the reference forward pass. */
+export function parameterGradientFD(net: RefNetwork, x: ArrayLike<number>, h = 1e-6): { weights: number[]; bias: number[] }[] {
+  const f = () => forward(net, x)[0];
+  const bump = (array: number[], i: number): number => {
+    const saved = array[i];
+    array[i] = saved + h;
+    const up = f();
+    array[i] = saved - h;
+    const down = f();
+    array[i] = saved;
+    return (up - down) / (2 * h);
+  };
+  return net.W.map((W, l) => ({
+    weights: W.flatMap((row) => row.map((_, c) => bump(row, c))),
+    bias: net.b[l].map((_, r) => bump(net.b[l], r)),
+  }));
+}
