@@ -38,6 +38,27 @@ for (const act of ACTIVATIONS) {
   });
 }
 
+for (const act of ACTIVATIONS) {
+  test(`${act}: σ'' (through hvp of a [1, 1] network) finite and accurate on |z| ≤ 1e4`, () => {
+    for (const { name, engine } of builds) {
+      for (const precision of ["f64", "f32"] as const) {
+        const net = engine.createMLP({ sizes: [1, 1], activations: act, precision, layers: [{ weights: [1], bias: [0] }] });
+        for (const z of GRID.map(precision === "f32" ? Math.fround : (v: number) => v)) {
+          const got = net.hvp([z], [1])[0];
+          const want = ref.sigmaSecond(act, z);
+          const where = `${name} ${precision} ${act} σ''(${z})`;
+          assert.ok(Number.isFinite(got), `${where} = ${got}`);
+          const floor = precision === "f64" ? 1e-300 : F32_MIN_NORMAL;
+          const tol = precision === "f64" ? 3e-14 : 3e-6;
+          const ok = Math.abs(want) >= floor ? Math.abs(got - want) <= tol * Math.abs(want) : Math.abs(got - want) <= floor;
+          assert.ok(ok, `${where} = ${got}, expected ${want}`);
+        }
+        net.dispose();
+      }
+    }
+  });
+}
+
 test("f32 sigmoid keeps σ'(30) ≈ 9.4e-14 where σ(1−σ) would round to 0", () => {
   for (const { name, engine } of builds) {
     const net = engine.createMLP({ sizes: [1, 1], activations: "sigmoid", precision: "f32", layers: [{ weights: [1], bias: [0] }] });

@@ -51,6 +51,20 @@ export function sigmaPrime(name: RefActivation, z: number): number {
   }
 }
 
+/** σ''(z) in f64: −σ'(z)·tanh(z/2) for the sigmoid (1 − 2σ = −tanh(z/2) avoids cancellation), −2 tanh/cosh² for tanh. */
+export function sigmaSecond(name: RefActivation, z: number): number {
+  switch (name) {
+    case "sigmoid":
+      return -sigmaPrime("sigmoid", z) * Math.tanh(z / 2);
+    case "tanh":
+      return (-2 * Math.tanh(z)) / (Math.cosh(z) * Math.cosh(z));
+    case "softplus":
+      return sigmaPrime("sigmoid", z);
+    default:
+      return 0;
+  }
+}
+
 /** z^[l] and a^[l] for every layer; zs[0] is unused, as[0] = x. */
 export function forwardAll(net: RefNetwork, x: ArrayLike<number>): { zs: number[][]; as: number[][] } {
   const as: number[][] = [Array.from(x)];
