@@ -104,17 +104,18 @@ export function renderRatioChart(summary) {
     );
   });
 
-  // Legend, then the key for target ticks.
+  // Legend in one row, each item as wide as its name (about 7 px a character at 12 px), then the
+  // key for target ticks.
   const legendY = HEIGHT - 40;
-  const itemW = plotW / (names.length + 1);
-  names.forEach((name, k) => {
-    const lx = round(MARGIN.left + k * itemW);
+  let lx = MARGIN.left;
+  for (const name of names) {
     parts.push(
       `<rect x="${lx}" y="${legendY - 10}" width="12" height="12" fill="${COLORS[name] ?? FALLBACK_COLOR}"/>`,
       `<text x="${lx + 16}" y="${legendY}">${escapeXml(name)}</text>`,
     );
-  });
-  const tx = round(MARGIN.left + names.length * itemW);
+    lx += 16 + 7 * name.length + 18;
+  }
+  const tx = lx;
   parts.push(
     `<line x1="${tx}" x2="${tx + 14}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="#111" stroke-width="2"/>`,
     `<text x="${tx + 18}" y="${legendY}">target</text>`,
