@@ -44,13 +44,15 @@ function shapeSection(shape, entry, summary) {
   const title = `${shape}  ${entry.sizes.join("-")}  (${grouped(entry.flops)} flop per gradient)`;
   const header = ["contender", "µs/grad", "ops/s", "± rme", "GFLOP/s", "% peak", "setup ms", "speed-up", "target"];
   const rows = [];
+  const notes = [];
   for (const [name, result] of Object.entries(entry.contenders)) {
     if (result.status !== "ok") {
-      const why =
+      notes.push(
         result.status === "FAILED"
-          ? `FAILED: gradient rel. error ${Number(result.relErr).toExponential(1)} > ${result.tolerance} (not timed)`
-          : `ERROR: ${String(result.error).split("\n")[0].slice(0, 90)}`;
-      rows.push([name, why, "", "", "", "", "", "", targetCell(summary.targets, shape, name)]);
+          ? `  ${name}: FAILED, not timed: gradient rel. error ${Number(result.relErr).toExponential(1)} > ${Number(result.tolerance).toExponential()}`
+          : `  ${name}: ERROR: ${String(result.error).split("\n")[0].slice(0, 160)}`,
+      );
+      rows.push([name, result.status, "", "", "", "", "", "", targetCell(summary.targets, shape, name)]);
       continue;
     }
     rows.push([
@@ -65,7 +67,7 @@ function shapeSection(shape, entry, summary) {
       targetCell(summary.targets, shape, name),
     ]);
   }
-  const lines = [title, table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "l"])];
+  const lines = [title, table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "l"]), ...notes];
   const share = summary.targets.find((t) => t.kind === "f64-share" && t.shape === shape);
   const f64Note = share ? `  (target ≥${percent(share.atLeast)} ${share.verdict})` : "";
   lines.push(`f64/f32 speed share: ${percent(entry.f64Share)}${f64Note}`);
@@ -106,10 +108,14 @@ export function formatReport(summary) {
       `then median over ${meta.rounds} round(s); ± is benchmark.js rme\n` +
       `speed-up = contender µs ÷ ${BASELINE} µs (same run); GFLOP/s counts 4·Σ n_l·n_(l-1) flop per gradient`,
   );
-  out.push(
-    `SIMD peak (hand-written f32x4/f64x2 mul+add, 12 chains): f32x4 ${fixed(peak.f32x4, 1)} GFLOP/s, ` +
-      `f64x2 ${fixed(peak.f64x2, 1)} GFLOP/s` + (peak.error ? `  ERROR: ${peak.error}` : ""),
-  );
+  if (peak.runs === 0) {
+    out.push("SIMD peak: not measured (--no-peak)");
+  } else {
+    out.push(
+      `SIMD peak (hand-written f32x4/f64x2 mul+add, 12 chains): f32x4 ${fixed(peak.f32x4, 1)} GFLOP/s, ` +
+        `f64x2 ${fixed(peak.f64x2, 1)} GFLOP/s` + (peak.error ? `  ERROR: ${peak.error}` : ""),
+    );
+  }
   for (const [shape, entry] of Object.entries(summary.shapes)) out.push(shapeSection(shape, entry, summary));
   const cold = coldSection(summary.cold);
   if (cold) out.push(cold);

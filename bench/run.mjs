@@ -174,6 +174,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`bench: ${error?.stack ?? error}\n`);
+  process.stderr.write(`bench: ${error?.message ?? error}\n(npm run bench -- --help lists the options)\n`);
   process.exit(1);
 });
