@@ -9,7 +9,7 @@
  * and writes bench/results/latest.json and bench/results/ratios.svg.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { renderRatioChart } from "./chart.mjs";
@@ -65,6 +65,10 @@ function readSettings(argv) {
   };
   settings.shapes.forEach(shapeSizes); // unknown names fail here, with the list of known ones
   settings.contenders.forEach(contender);
+  const library = new URL("../dist/src/index.js", import.meta.url);
+  if (settings.contenders.some((name) => name.startsWith("mlpgrad")) && !existsSync(library)) {
+    throw new Error(`mlpgrad is not built (${fileURLToPath(library)} is missing): run \`npm run build\` first`);
+  }
   if (!(settings.rounds >= 1)) throw new Error(`--rounds must be at least 1, got ${options.rounds}`);
   return settings;
 }
