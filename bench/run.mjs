@@ -11,6 +11,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderRatioChart } from "./chart.mjs";
 import { parseOptions } from "./child-io.mjs";
@@ -105,6 +106,49 @@ function describeRun(result) {
   return `ERROR ${String(result.error).split("\n")[0]}`;
 }
 
+/** Rounds of (peak, then every shape × contender in rotated order), each child on its own. */
+async function runRounds(settings, references, raw) {
+  const workerArgs = ["--seed", String(settings.seed), "--min-time", String(settings.minTime),
+    "--max-time", String(settings.maxTime), "--warmup-ms", String(settings.warmupMs)];
+  for (let round = 1; round <= settings.rounds; round++) {
+    const tag = `[round ${round}/${settings.rounds}]`;
+    if (settings.peak) {
+      const peak = await runChild("peak.mjs", ["--ms", settings.quick ? "10" : "20"]);
+      raw.peakRuns.push({ round, ...peak });
+      progress(`${tag} SIMD peak: ${peak.status === "ok" ? `f32x4 ${peak.f32x4.gflops.toFixed(1)}, f64x2 ${peak.f64x2.gflops.toFixed(1)} GFLOP/s` : peak.error}`);
+    }
+    for (const shape of settings.shapes) {
+      for (const name of rotate(settings.contenders, round - 1)) {
+        const result = await runChild("worker.mjs", [name, shape, ...workerArgs], { job: { reference: references[shape] } });
+        raw.runs.push({ round, ...result, contender: name, shape });
+        progress(`${tag} ${shape} ${name.padEnd(19)} ${describeRun(result)}`);
+      }
+    }
+  }
+}
+
+/** Fresh processes to the first S3 gradient, the cold-start contenders interleaved. */
+async function runColdStarts(settings, raw) {
+  for (let k = 1; k <= settings.coldRuns; k++) {
+    for (const name of COLD_CONTENDERS) {
+      const result = await runChild("cold.mjs", [name, "--shape", "S3"]);
+      raw.coldRuns.push({ ...result, contender: name });
+      progress(`[cold ${k}/${settings.coldRuns}] ${name.padEnd(12)} ${result.status === "ok" ? `${result.totalMs.toFixed(1)} ms` : `${result.status} ${result.error ?? ""}`}`);
+    }
+  }
+}
+
+/** The allocation check on S3, in children with --expose-gc. */
+async function runAllocationChecks(settings, raw) {
+  const names = settings.quick ? [BASELINE] : [BASELINE, "mlpgrad-f64"];
+  for (const name of names) {
+    const args = [name, "--shape", "S3", "--calls", String(ALLOC_CALLS)];
+    const result = await runChild("alloc.mjs", args, { nodeArgs: ["--expose-gc"] });
+    raw.allocRuns.push({ ...result, contender: name });
+    progress(`[alloc] ${name} ${result.status === "ok" ? `heap Δ ${result.heapUsedDelta} B, ${result.gcDuringCalls} GCs` : result.error}`);
+  }
+}
+
 async function main() {
   const settings = readSettings(process.argv.slice(2));
   const started = performance.now();
@@ -128,50 +172,17 @@ async function main() {
   };
   const { shapes, references } = prepareShapes(settings);
   raw.shapes = shapes;
-  const workerArgs = ["--seed", String(settings.seed), "--min-time", String(settings.minTime),
-    "--max-time", String(settings.maxTime), "--warmup-ms", String(settings.warmupMs)];
 
-  for (let round = 1; round <= settings.rounds; round++) {
-    if (settings.peak) {
-      const peak = await runChild("peak.mjs", ["--ms", settings.quick ? "10" : "20"]);
-      raw.peakRuns.push({ round, ...peak });
-      progress(`[round ${round}/${settings.rounds}] SIMD peak: ${peak.status === "ok" ? `f32x4 ${peak.f32x4.gflops.toFixed(1)}, f64x2 ${peak.f64x2.gflops.toFixed(1)} GFLOP/s` : peak.error}`);
-    }
-    for (const shape of settings.shapes) {
-      for (const name of rotate(settings.contenders, round - 1)) {
-        const result = await runChild("worker.mjs", [name, shape, ...workerArgs], { job: { reference: references[shape] } });
-        raw.runs.push({ round, ...result, contender: name, shape });
-        progress(`[round ${round}/${settings.rounds}] ${shape} ${name.padEnd(19)} ${describeRun(result)}`);
-      }
-    }
-  }
-
-  if (settings.cold) {
-    for (let k = 1; k <= settings.coldRuns; k++) {
-      for (const name of COLD_CONTENDERS) {
-        const result = await runChild("cold.mjs", [name, "--shape", "S3"]);
-        raw.coldRuns.push({ ...result, contender: name });
-        progress(`[cold ${k}/${settings.coldRuns}] ${name.padEnd(12)} ${result.status === "ok" ? `${result.totalMs.toFixed(1)} ms` : `${result.status} ${result.error ?? ""}`}`);
-      }
-    }
-  }
-
-  if (settings.alloc) {
-    const names = settings.quick ? [BASELINE] : [BASELINE, "mlpgrad-f64"];
-    for (const name of names) {
-      const result = await runChild("alloc.mjs", [name, "--shape", "S3", "--calls", String(ALLOC_CALLS)], { nodeArgs: ["--expose-gc"] });
-      raw.allocRuns.push({ ...result, contender: name });
-      progress(`[alloc] ${name} ${result.status === "ok" ? `heap Δ ${result.heapUsedDelta} B, ${result.gcDuringCalls} GCs` : result.error}`);
-    }
-  }
-
+  await runRounds(settings, references, raw);
+  if (settings.cold) await runColdStarts(settings, raw);
+  if (settings.alloc) await runAllocationChecks(settings, raw);
   raw.meta.durationS = (performance.now() - started) / 1000;
+
   const summary = summarize(raw);
   process.stdout.write(formatReport(summary));
-
   mkdirSync(settings.out, { recursive: true });
-  const jsonPath = `${settings.out.replace(/\/?$/, "/")}latest.json`;
-  const svgPath = `${settings.out.replace(/\/?$/, "/")}ratios.svg`;
+  const jsonPath = join(settings.out, "latest.json");
+  const svgPath = join(settings.out, "ratios.svg");
   writeFileSync(jsonPath, JSON.stringify({ summary, raw }, null, 1) + "\n");
   writeFileSync(svgPath, renderRatioChart(summary));
   progress(`\nwrote ${jsonPath} and ${svgPath} in ${raw.meta.durationS.toFixed(0)} s`);
