@@ -4,4 +4,5 @@ export {
   forwardNetF32, forwardNetF64, gradientNetF32, gradientNetF64, vjpNetF32, vjpNetF64,
   jvpNetF32, jvpNetF64, hvpNetF32, hvpNetF64,
 } from "./network";
+export { firstNonFiniteF32, firstNonFiniteF64 } from "./check";
 export { heapBase, isSimdBuild } from "./memory";

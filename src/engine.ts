@@ -24,6 +24,8 @@ export interface Kernels {
   jvpNetF64(plan: number, count: number, x: number, u: number): number;
   hvpNetF32(plan: number, count: number, x: number, u: number, out: number): number;
   hvpNetF64(plan: number, count: number, x: number, u: number, out: number): number;
+  firstNonFiniteF32(x: number, n: number): number;
+  firstNonFiniteF64(x: number, n: number): number;
   heapBase(): number;
   isSimdBuild(): number;
 }
@@ -44,6 +46,8 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "jvpNetF64",
   "hvpNetF32",
   "hvpNetF64",
+  "firstNonFiniteF32",
+  "firstNonFiniteF64",
   "heapBase",
   "isSimdBuild",
 ];

@@ -144,20 +144,46 @@ function checkActivations(activations: unknown, L: number): ActivationName[] {
   return activations.slice();
 }
 
-/** Reads element (row, column) of a checked weights argument. */
-export type WeightReader = (row: number, col: number) => number;
+/** Row i (n_{l-1} numbers) of a checked weights argument. */
+export type WeightReader = (row: number) => ArrayLike<number>;
 
 /**
  * Checks layer l's weights (rows × cols) and bias (rows) in full — shape, then every value finite and,
  * for f32, inside the f32 range — without writing anything, so a failure changes nothing.
  * Returns a reader for the weights in either accepted form.
  */
-export function checkLayer(l: number, layer: unknown, rows: number, cols: number, precision: Precision): WeightReader {
+export function checkLayer(l: number, layer: unknown, rows: number, cols: number, precision: Precision, deferTyped = false): CheckedWeights {
   if (layer === null || typeof layer !== "object") {
     throw new MLPError("E_LAYERS", `layer ${l}: expected { weights, bias }, got ${describe(layer)}`, { layer: l });
   }
   const { weights, bias } = layer as Partial<LayerSpec>;
-  return checkParameters(l, weights, bias, rows, cols, precision);
+  return checkParameters(l, weights, bias, rows, cols, precision, deferTyped);
+}
+
+/** Checked weights: a row reader, and whether their values still need checking (see deferTyped). */
+export interface CheckedWeights {
+  read: WeightReader;
+  /** True when the weights are a flat numeric typed array whose values were not checked here. */
+  deferred: boolean;
+}
+
+/** Flat typed arrays whose elements are numbers (not BigInt, not DataView). */
+function isNumericTypedArray(value: unknown): value is ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> } {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) && typeof (value as unknown as ArrayLike<unknown>)[0] !== "bigint";
+}
+
+/** The error for a non-finite or out-of-range value of layer l at flat index k (row-major [out][in]). */
+export function badWeight(l: number, k: number, cols: number, value: unknown, precision: Precision): MLPError {
+  return badValue(l, `weights[${k}] (row ${Math.floor(k / cols)}, column ${k % cols})`, k, value, precision);
+}
+
+function badValue(l: number, what: string, index: number, value: unknown, precision: Precision): MLPError {
+  return new MLPError(
+    "E_NONFINITE",
+    `layer ${l} ${what} is ${typeof value === "number" ? String(value) : describe(value)}: weights and biases must be finite numbers` +
+      (precision === "f32" && typeof value === "number" && Number.isFinite(value) ? " within the f32 range (|v| ≤ 3.4e38)" : ""),
+    { layer: l, index, actual: value },
+  );
 }
 
 /** As checkLayer, for weights and bias given separately (setLayer). */
@@ -168,15 +194,11 @@ export function checkParameters(
   rows: number,
   cols: number,
   precision: Precision,
-): WeightReader {
+  deferTyped = false,
+): CheckedWeights {
   const limit = precision === "f32" ? F32_MAX : Number.MAX_VALUE;
-  const bad = (what: string, index: number, value: unknown): MLPError =>
-    new MLPError(
-      "E_NONFINITE",
-      `layer ${l} ${what} is ${typeof value === "number" ? String(value) : describe(value)}: weights and biases must be finite numbers` +
-        (precision === "f32" && typeof value === "number" && Number.isFinite(value) ? " within the f32 range (|v| ≤ 3.4e38)" : ""),
-      { layer: l, index, actual: value },
-    );
+  const bad = (what: string, index: number, value: unknown): MLPError => badValue(l, what, index, value, precision);
+  let deferred = false;
   const isOk = (v: unknown): boolean => typeof v === "number" && Math.abs(v) <= limit;
   const size = `${rows}×${cols} = ${rows * cols}`;
 
@@ -206,10 +228,11 @@ export function checkParameters(
         );
       }
       for (let j = 0; j < cols; j++) {
-        if (!isOk(row[j])) throw bad(`weights[${i}][${j}]`, i * cols + j, row[j]);
+        const v = row[j];
+        if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw bad(`weights[${i}][${j}]`, i * cols + j, v);
       }
     }
-    read = (i, j) => nested[i][j];
+    read = (i) => nested[i];
   } else {
     const flat = weights as ArrayLike<number>;
     if (flat.length !== rows * cols) {
@@ -219,10 +242,21 @@ export function checkParameters(
         actual: flat.length,
       });
     }
-    for (let k = 0; k < flat.length; k++) {
-      if (!isOk(flat[k])) throw bad(`weights[${k}] (row ${Math.floor(k / cols)}, column ${k % cols})`, k, flat[k]);
+    // A typed array's values can be checked after the copy, natively (assembly/check.ts): checking
+    // hundreds of thousands of them here, in code that runs once and so is never optimised, is slow.
+    deferred = deferTyped && isNumericTypedArray(flat);
+    for (let k = 0; !deferred && k < flat.length; k++) {
+      const v = flat[k];
+      if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw badWeight(l, k, cols, v, precision);
     }
-    read = (i, j) => flat[i * cols + j];
+    // Typed arrays hand out rows as views; plain arrays as copies (only while building a network).
+    const sliceable = flat as unknown as { subarray?: (a: number, b: number) => ArrayLike<number>; slice?: (a: number, b: number) => ArrayLike<number> };
+    read =
+      typeof sliceable.subarray === "function"
+        ? (i) => sliceable.subarray!(i * cols, (i + 1) * cols)
+        : typeof sliceable.slice === "function"
+          ? (i) => sliceable.slice!(i * cols, (i + 1) * cols)
+          : (i) => Array.from({ length: cols }, (_, j) => flat[i * cols + j]);
   }
 
   if (!isArrayLike(bias) || bias.length !== rows) {
@@ -235,7 +269,7 @@ export function checkParameters(
   for (let i = 0; i < rows; i++) {
     if (!isOk(bias[i])) throw bad(`bias[${i}]`, i, bias[i]);
   }
-  return read;
+  return { read, deferred };
 }
 
 function isArrayLike(value: unknown): value is ArrayLike<unknown> {

@@ -14,8 +14,19 @@
 import type { ActivationName } from "./activation.js";
 import type { Engine, Kernels } from "./engine.js";
 import { MLPError, describe } from "./errors.js";
-import { planLayout, writePlan, type NetworkLayout } from "./memory.js";
-import { checkLayer, checkParameters, checkSpec, type MLPSpec, type ModelJSON, type Precision, type WeightReader, type WeightsLike } from "./model.js";
+import { planLayout, writePlan, type LayerLayout, type NetworkLayout } from "./memory.js";
+import {
+  badWeight,
+  checkLayer,
+  checkParameters,
+  checkSpec,
+  type CheckedWeights,
+  type MLPSpec,
+  type ModelJSON,
+  type Precision,
+  type WeightReader,
+  type WeightsLike,
+} from "./model.js";
 
 /** A result vector: Float32Array for f32 networks, Float64Array for f64 ones. */
 export type Vector = Float32Array | Float64Array;
@@ -98,16 +109,23 @@ export class MLP {
     const bytes = planLayout(sizes, precision).bytes;
     const what = `the ${precision} network [${sizes.join(", ")}]`;
     engine.arena.checkFits(bytes, what);
-    const readers: WeightReader[] = [];
+    const layerChecks: CheckedWeights[] = [];
     for (let i = 1; i < sizes.length; i++) {
-      readers.push(checkLayer(i + 1, spec.layers[i - 1], sizes[i], sizes[i - 1], precision));
+      layerChecks.push(checkLayer(i + 1, spec.layers[i - 1], sizes[i], sizes[i - 1], precision, true));
     }
     const start = engine.arena.alloc(bytes, what);
     this.start = start;
     this.layout = planLayout(sizes, precision, start);
     writePlan(engine.memory, this.layout, this.codes);
-    for (let i = 0; i < readers.length; i++) {
-      this.writeLayer(i, readers[i], spec.layers[i].bias);
+    for (let i = 0; i < layerChecks.length; i++) {
+      this.writeLayer(i, layerChecks[i].read, spec.layers[i].bias);
+      if (layerChecks[i].deferred) {
+        const bad = this.firstNonFinite(this.layout.layers[i]);
+        if (bad >= 0) {
+          engine.arena.release(start, bytes);
+          throw badWeight(i + 2, bad, sizes[i], (spec.layers[i].weights as ArrayLike<number>)[bad], precision);
+        }
+      }
     }
     finalizer?.register(this, { engine, start, bytes }, this);
   }
@@ -221,7 +239,7 @@ export class MLP {
         actual: l,
       });
     }
-    const read = checkParameters(l, weights, bias, this.sizes[l - 1], this.sizes[l - 2], this.precision);
+    const { read } = checkParameters(l, weights, bias, this.sizes[l - 1], this.sizes[l - 2], this.precision);
     this.writeLayer(l - 2, read, bias);
     return this;
   }
@@ -350,15 +368,19 @@ export class MLP {
     });
   }
 
+  /** Flat index (row-major [out][in], unpadded) of the first non-finite weight of a layer, or −1. */
+  private firstNonFinite(layer: LayerLayout): number {
+    const k = this.engine.kernels;
+    const padded = (this.shift === 2 ? k.firstNonFiniteF32 : k.firstNonFiniteF64)(layer.w, layer.rows * layer.stride);
+    return padded < 0 ? -1 : Math.floor(padded / layer.stride) * layer.cols + (padded % layer.stride);
+  }
+
   private writeLayer(i: number, read: WeightReader, bias: ArrayLike<number>): void {
     const layer = this.layout.layers[i];
     const view = this.view();
     const w = layer.w >> this.shift;
-    for (let r = 0; r < layer.rows; r++) {
-      const row = w + r * layer.stride;
-      for (let c = 0; c < layer.cols; c++) view[row + c] = read(r, c);
-    }
-    const b = layer.b >> this.shift;
-    for (let r = 0; r < layer.rows; r++) view[b + r] = bias[r];
+    for (let r = 0; r < layer.rows; r++) view.set(read(r), w + r * layer.stride);
+    view.set(bias, layer.b >> this.shift);
   }
+
 }

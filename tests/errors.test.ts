@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MLPError, createEngine, type MLPSpec } from "../src/index.js";
-import { randomCase, throwsCode } from "./helpers.js";
+import { closeTo, randomCase, throwsCode } from "./helpers.js";
 import * as ref from "./reference.js";
 
 const engine = await createEngine();
@@ -71,6 +71,33 @@ test("NaN and ±Infinity in weights or bias name the layer and index", () => {
     "E_NONFINITE",
     /f32 range/,
   );
+});
+
+test("typed-array weights are checked natively after the copy: same errors, and nothing leaks", () => {
+  for (const precision of ["f32", "f64"] as const) {
+    const c = randomCase([7, 5, 3, 1], "tanh", precision, 6);
+    const typed = Array.from(c.spec.layers, (layer) => ({ weights: Float64Array.from(layer.weights as number[]), bias: layer.bias }));
+    const inUse = engine.arena.inUse;
+    for (const [layer, k, value] of [[0, 0, NaN], [0, 34, Infinity], [1, 7, -Infinity], [1, 14, NaN], [2, 2, NaN]] as const) {
+      const layers = typed.map((t: { weights: Float64Array; bias: ArrayLike<number> }) => ({ weights: t.weights.slice(), bias: t.bias }));
+      layers[layer].weights[k] = value;
+      const cols = c.spec.sizes[layer];
+      const e = catchError(() => engine.createMLP({ ...c.spec, layers }));
+      assert.is(e.code, "E_NONFINITE");
+      assert.is(e.layer, layer + 2);
+      assert.is(e.index, k);
+      assert.match(e.message, new RegExp(`layer ${layer + 2} weights\\[${k}\\] \\(row ${Math.floor(k / cols)}, column ${k % cols}\\) is ${value}`));
+    }
+    if (precision === "f32") {
+      const layers = typed.map((t: { weights: Float64Array; bias: ArrayLike<number> }) => ({ weights: t.weights.slice(), bias: t.bias }));
+      layers[1].weights[3] = -1e39;
+      throwsCode(() => engine.createMLP({ ...c.spec, layers }), "E_NONFINITE", /weights\[3\]/, /-1e\+39/, /f32 range/);
+    }
+    assert.is(engine.arena.inUse, inUse, "failed networks released their memory");
+    const net = engine.createMLP({ ...c.spec, layers: typed });
+    closeTo(net.gradient(c.x), ref.gradient(c.ref, c.x), precision === "f32" ? 1e-4 : 1e-12);
+    net.dispose();
+  }
 });
 
 test("x of the wrong length, type or with non-finite values; the network stays usable", () => {

@@ -115,4 +115,17 @@ test("without WebAssembly, init rejects with E_NO_WASM", async () => {
   }
 });
 
+
+
+test("the published bundles (ESM and CommonJS) load and compute the same gradient", async () => {
+  const esm = (await import(new URL("../mlpgrad.js", import.meta.url).href)) as typeof import("../src/index.js");
+  const { createRequire } = (await import("node:module")).default;
+  const cjs = createRequire(import.meta.url)("../mlpgrad.cjs") as typeof import("../src/index.js");
+  for (const lib of [esm, cjs]) {
+    await lib.init();
+    const net = lib.createMLP(c.spec);
+    closeTo(net.gradient(c.x), expected, 1e-12);
+    net.dispose();
+  }
+});
 test.run();

@@ -5,7 +5,7 @@
  */
 
 /** Where `npm run build` puts the library, relative to this file. */
-export const LIBRARY_URL = new URL("../../dist/src/index.js", import.meta.url);
+export const LIBRARY_URL = new URL("../../dist/mlpgrad.js", import.meta.url);
 
 /** Imports the built library, or says how to build it. */
 export async function importLibrary() {
