@@ -148,29 +148,30 @@ export function tangent<T>(zDot: usize, aDot: usize, w: usize, s: usize, aDotIn:
 export function denseBack<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32): usize {
   const size = sizeof<T>();
   const rowBytes = <usize>cols * size;
-  // The first rows assign gOut and the rest accumulate into it: no zeroing pass (V8's memory.fill
-  // is a runtime call that costs more than a small layer).
-  let k: i32 = 0;
+  // The first rows visited assign gOut and the rest accumulate into it: no zeroing pass (V8's
+  // memory.fill is a runtime call that costs more than a small layer). Rows are visited from the last
+  // to the first: the forward pass has just read W from first to last, so its end is what the cache
+  // still holds.
   if (ASC_FEATURE_SIMD) {
     // Accumulate whole rows (gOut += g_k·W[k,:]) four at a time: contiguous loads at any stride,
     // where dot products down the columns collapse at power-of-two strides.
-    let p = w;
-    for (; k + 4 <= rows; k += 4) {
-      // Constant flags, so each inlined copy has no branch in its loop.
-      if (k == 0) rowsTimes4<T>(gOut, p, rowBytes, g, false);
-      else rowsTimes4<T>(gOut, p, rowBytes, g + <usize>k * size, true);
-      p += rowBytes * 4;
-    }
-    for (; k < rows; k++) {
+    const blocks = rows & ~3;
+    for (let k = rows - 1; k >= blocks; k--) {
       const gk = v128.splat<T>(load<T>(g + <usize>k * size));
       const row = w + <usize>k * rowBytes;
-      if (k == 0) {
+      if (k == rows - 1) {
         for (let j: usize = 0; j < rowBytes; j += 16) v128.store(gOut + j, v128.mul<T>(gk, v128.load(row + j)));
       } else {
         for (let j: usize = 0; j < rowBytes; j += 16) {
           v128.store(gOut + j, madd<T>(v128.load(gOut + j), gk, v128.load(row + j)));
         }
       }
+    }
+    for (let k = blocks - 4; k >= 0; k -= 4) {
+      // Constant flags, so each inlined copy has no branch in its loop.
+      const p = w + <usize>k * rowBytes;
+      if (k + 4 == rows) rowsTimes4<T>(gOut, p, rowBytes, g + <usize>k * size, false);
+      else rowsTimes4<T>(gOut, p, rowBytes, g + <usize>k * size, true);
     }
     if (s != 0) {
       for (let j: usize = 0; j < rowBytes; j += 16) {
@@ -179,7 +180,7 @@ export function denseBack<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i3
     }
   } else {
     for (let j: usize = 0; j < rowBytes; j += size) store<T>(gOut + j, load<T>(g) * load<T>(w + j));
-    for (k = 1; k < rows; k++) {
+    for (let k = 1; k < rows; k++) {
       const gk = load<T>(g + <usize>k * size);
       const row = w + <usize>k * rowBytes;
       for (let j: usize = 0; j < rowBytes; j += size) {
