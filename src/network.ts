@@ -49,6 +49,8 @@ export interface ParameterGradient<V extends Vector = Vector> {
   layers: { weights: V; bias: V }[];
 }
 
+const ONE = [1];
+
 // Networks dropped without dispose() hand their memory back when they are garbage-collected.
 const finalizer =
   typeof FinalizationRegistry === "undefined"
@@ -197,22 +199,26 @@ export class MLP {
   }
 
   /**
-   * ∂a^[L]/∂W^[l] = g^[l] (a^[l-1])ᵀ and ∂a^[L]/∂b^[l] = g^[l] for l = 2..L (n_L must be 1): the
-   * back-propagation of Higham & Higham §5, reusing the g^[l] of one gradient pass. Layer i of the
-   * result is layer l = i + 2, weights row-major n_l × n_{l-1}. Allocates its result.
+   * ∂(vᵀa^[L])/∂W^[l] = g^[l] (a^[l-1])ᵀ and ∂(vᵀa^[L])/∂b^[l] = g^[l] for l = 2..L, with g^[L] = v ⊙ σ'(z^[L]):
+   * the back-propagation of Higham & Higham §5, reusing the g^[l] of one backward pass. v defaults to
+   * [1] when n_L = 1 (the gradient of a^[L] itself); for a cost C(a^[L]) pass v = ∂C/∂a^[L], e.g.
+   * a^[L] − y for ½‖y − a^[L]‖². Layer i of the result is layer l = i + 2, weights row-major
+   * n_l × n_{l-1}. Allocates its result.
    */
-  parameterGradient(x: Readonly<ArrayLike<number>>): ParameterGradient {
-    this.requireScalar("parameterGradient");
-    this.loadInput(x);
+  parameterGradient(x: Readonly<ArrayLike<number>>, v?: Readonly<ArrayLike<number>>): ParameterGradient {
+    if (v === undefined) this.requireScalar("parameterGradient");
+    else this.requireLive("parameterGradient");
     const layout = this.layout;
     const count = layout.layers.length;
-    this.gradientNet(layout.plan, count, layout.x, layout.grad);
+    const top = layout.layers[count - 1];
+    this.loadVector(v ?? ONE, top.g, this.outputSize, "v", "n_L");
+    this.loadInput(x);
+    this.vjpNet(layout.plan, count, layout.x, layout.grad);
     const view = this.view();
     const shift = this.shift;
     return {
       layers: layout.layers.map((layer, i) => {
-        // g^[L] = s^[L] is not copied into its g buffer by the gradient kernel.
-        const g = (i === count - 1 ? layer.s : layer.g) >> shift;
+        const g = layer.g >> shift;
         const a = (i === 0 ? layout.x : layout.layers[i - 1].a) >> shift;
         const weights = new this.ArrayType(layer.rows * layer.cols);
         const bias = new this.ArrayType(layer.rows);
@@ -226,19 +232,25 @@ export class MLP {
     };
   }
 
+  /** W^[l] and b^[l] (l = 2..L) as new arrays: weights row-major n_l × n_{l-1}. */
+  getLayer(l: number): { weights: Vector; bias: Vector } {
+    this.requireLive("getLayer");
+    const layer = this.layout.layers[this.layerIndex("getLayer", l)];
+    const view = this.view();
+    const w = layer.w >> this.shift;
+    const weights = new this.ArrayType(layer.rows * layer.cols);
+    for (let r = 0; r < layer.rows; r++) weights.set(view.subarray(w + r * layer.stride, w + r * layer.stride + layer.cols), r * layer.cols);
+    const b = layer.b >> this.shift;
+    return { weights, bias: view.slice(b, b + layer.rows) };
+  }
+
   /**
    * Replaces W^[l] and b^[l] in place (l = 2..L, as in the paper). Everything is checked first: a
    * failed call changes nothing.
    */
   setLayer(l: number, weights: WeightsLike, bias: ArrayLike<number>): this {
     this.requireLive("setLayer");
-    const L = this.sizes.length;
-    if (!Number.isInteger(l) || l < 2 || l > L) {
-      throw new MLPError("E_LAYER_INDEX", `setLayer: layer must be an integer from 2 to ${L} (layer 1 is the input x), got ${String(l)}`, {
-        expected: [2, L],
-        actual: l,
-      });
-    }
+    this.layerIndex("setLayer", l);
     const { read } = checkParameters(l, weights, bias, this.sizes[l - 1], this.sizes[l - 2], this.precision);
     this.writeLayer(l - 2, read, bias);
     return this;
@@ -366,6 +378,18 @@ export class MLP {
       index: i,
       actual: value,
     });
+  }
+
+  /** Index into layout.layers of layer l = 2..L, or E_LAYER_INDEX. */
+  private layerIndex(method: string, l: number): number {
+    const L = this.sizes.length;
+    if (!Number.isInteger(l) || l < 2 || l > L) {
+      throw new MLPError("E_LAYER_INDEX", `${method}: layer must be an integer from 2 to ${L} (layer 1 is the input x), got ${String(l)}`, {
+        expected: [2, L],
+        actual: l,
+      });
+    }
+    return l - 2;
   }
 
   /** Flat index (row-major [out][in], unpadded) of the first non-finite weight of a layer, or −1. */

@@ -86,6 +86,36 @@ for (const [i, sizes] of [[3, 4, 1], [5, 7, 3, 1], [2, 2, 3, 1]].entries()) {
   });
 }
 
+test("parameterGradient(x, v) of a network with n_L = 3 matches finite differences of vᵀa^[L]", () => {
+  for (const { name, engine } of builds) {
+    const c = randomCase([4, 6, 3], ["tanh", "sigmoid"], "f64", 88);
+    const net = engine.createMLP(c.spec);
+    const v = [0.5, -1.25, 2];
+    const got = net.parameterGradient(c.x, v);
+    const fd = ref.parameterGradientFD(c.ref, c.x, 1e-6, v);
+    got.layers.forEach((layer, l) => {
+      closeTo(layer.weights, fd[l].weights, 1e-7, `${name} layer ${l + 2} weights`);
+      closeTo(layer.bias, fd[l].bias, 1e-7, `${name} layer ${l + 2} bias`);
+    });
+    net.dispose();
+  }
+});
+
+test("getLayer returns W^[l] and b^[l] as given, and setLayer(getLayer) changes nothing", () => {
+  const engine = builds[0].engine;
+  const c = randomCase([5, 7, 3, 1], "tanh", "f64", 89);
+  const net = engine.createMLP(c.spec);
+  for (let l = 2; l <= 4; l++) {
+    const { weights, bias } = net.getLayer(l);
+    assert.equal(Array.from(weights), c.ref.W[l - 2].flat());
+    assert.equal(Array.from(bias), c.ref.b[l - 2]);
+    net.setLayer(l, weights, bias);
+  }
+  closeTo(net.gradient(c.x), ref.gradient(c.ref, c.x), 1e-12);
+  throwsCode(() => net.getLayer(1), "E_LAYER_INDEX", /getLayer/);
+  net.dispose();
+});
+
 test("derivative calls check v and u, and n_L = 1 where they need it", () => {
   const engine = builds[0].engine;
   const c = randomCase([3, 4, 2], "tanh", "f64", 95);
@@ -96,6 +126,7 @@ test("derivative calls check v and u, and n_L = 1 where they need it", () => {
   throwsCode(() => net.jvp(c.x, [1, 2, "3" as unknown as number]), "E_NONFINITE", /u\[2\] is the string "3"/);
   throwsCode(() => net.hvp(c.x, [1, 2, 3]), "E_NOT_SCALAR", /hvp/);
   throwsCode(() => net.parameterGradient(c.x), "E_NOT_SCALAR", /parameterGradient/);
+  throwsCode(() => net.parameterGradient(c.x, [1]), "E_INPUT", /v: expected 2 numbers/);
   throwsCode(() => net.vjp(c.x, [1, 2], new Float64Array(2)), "E_OUTPUT", /expected length 3/);
   net.dispose();
   throwsCode(() => net.jvp(c.x, [1, 2, 3]), "E_DISPOSED");

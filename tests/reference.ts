@@ -143,9 +143,10 @@ export function hessianVectorFD(net: RefNetwork, x: ArrayLike<number>, u: ArrayL
   return plus.map((p, i) => (p - minus[i]) / (2 * h));
 }
 
-/** ∂a^[L]/∂W^[l] and ∂a^[L]/∂b^[l] by central differences of the reference forward pass. */
-export function parameterGradientFD(net: RefNetwork, x: ArrayLike<number>, h = 1e-6): { weights: number[]; bias: number[] }[] {
-  const f = () => forward(net, x)[0];
+/** ∂(vᵀa^[L])/∂W^[l] and ∂(vᵀa^[L])/∂b^[l] by central differences of the reference forward pass. */
+export function parameterGradientFD(net: RefNetwork, x: ArrayLike<number>, h = 1e-6, v: number[] = [1]): { weights: number[]; bias: number[] }[] {
+  // vᵀ a^[L]: the scalar whose parameter gradient is wanted.
+  const f = () => forward(net, x).reduce((sum, a, k) => sum + v[k] * a, 0);
   const bump = (array: number[], i: number): number => {
     const saved = array[i];
     array[i] = saved + h;
