@@ -1,5 +1,6 @@
 // The kernel module's exports: numbers in, numbers out (byte offsets, counts, activation codes).
 export { denseF32, denseF64, denseBackF32, denseBackF64 } from "./matvec";
+export { gemmF32, gemmF64, gemmTF32, gemmTF64 } from "./gemm";
 export {
   forwardNetF32, forwardNetF64, gradientNetF32, gradientNetF64, vjpNetF32, vjpNetF64,
   jvpNetF32, jvpNetF64, hvpNetF32, hvpNetF64,

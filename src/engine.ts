@@ -14,6 +14,10 @@ export interface Kernels {
   denseF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, act: number): number;
   denseBackF32(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
   denseBackF64(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
+  gemmF32(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, stride: number, mb: number, act: number): number;
+  gemmF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, stride: number, mb: number, act: number): number;
+  gemmTF32(gOut: number, w: number, g: number, s: number, rows: number, cols: number, stride: number, mb: number): number;
+  gemmTF64(gOut: number, w: number, g: number, s: number, rows: number, cols: number, stride: number, mb: number): number;
   forwardNetF32(plan: number, count: number, x: number): number;
   forwardNetF64(plan: number, count: number, x: number): number;
   gradientNetF32(plan: number, count: number, x: number, grad: number): number;
@@ -36,6 +40,10 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "denseF64",
   "denseBackF32",
   "denseBackF64",
+  "gemmF32",
+  "gemmF64",
+  "gemmTF32",
+  "gemmTF64",
   "forwardNetF32",
   "forwardNetF64",
   "gradientNetF32",
