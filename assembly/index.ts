@@ -5,5 +5,6 @@ export {
   forwardNetF32, forwardNetF64, gradientNetF32, gradientNetF64, vjpNetF32, vjpNetF64,
   jvpNetF32, jvpNetF64, hvpNetF32, hvpNetF64,
 } from "./network";
+export { scaleRowsF32, scaleRowsF64 } from "./block";
 export { firstNonFiniteF32, firstNonFiniteF64 } from "./check";
 export { heapBase, isSimdBuild } from "./memory";

@@ -28,6 +28,8 @@ export interface Kernels {
   jvpNetF64(plan: number, count: number, x: number, u: number): number;
   hvpNetF32(plan: number, count: number, x: number, u: number, out: number): number;
   hvpNetF64(plan: number, count: number, x: number, u: number, out: number): number;
+  scaleRowsF32(out: number, s: number, rows: number, mb: number): number;
+  scaleRowsF64(out: number, s: number, rows: number, mb: number): number;
   firstNonFiniteF32(x: number, n: number): number;
   firstNonFiniteF64(x: number, n: number): number;
   heapBase(): number;
@@ -54,6 +56,8 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "jvpNetF64",
   "hvpNetF32",
   "hvpNetF64",
+  "scaleRowsF32",
+  "scaleRowsF64",
   "firstNonFiniteF32",
   "firstNonFiniteF64",
   "heapBase",

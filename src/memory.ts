@@ -232,3 +232,36 @@ export class Arena {
     return this.top - this.base - this.free.reduce((sum, b) => sum + (b.end - b.start), 0);
   }
 }
+
+/** Samples per block of the batched kernels: large batches are processed BATCH_BLOCK at a time, so a
+ * network's batch buffers have a fixed size however many inputs a call brings. */
+export const BATCH_BLOCK = 64;
+
+/** Columns of a block are padded to a multiple of this (the batched kernels' register tile). */
+export const BLOCK_COLUMNS = 8;
+
+/** Byte offsets of a network's batch buffers: feature-major blocks [n_l][mb] (see assembly/gemm.ts). */
+export interface BlockLayout {
+  bytes: number;
+  /** Capacity in samples (columns). */
+  mb: number;
+  x: number;
+  grad: number;
+  /** A^[l], S^[l], G^[l] for l = 2..L. */
+  layers: { a: number; s: number; g: number }[];
+}
+
+/** Plans the batch buffers of a network with these sizes, for blocks of up to mb samples. */
+export function planBlock(sizes: readonly number[], precision: Precision, base: number, mb = BATCH_BLOCK): BlockLayout {
+  const elementBytes = precision === "f32" ? 4 : 8;
+  let at = base;
+  const take = (n: number): number => {
+    const start = at;
+    at = alignUp(at + n * mb * elementBytes, BLOCK_ALIGN);
+    return start;
+  };
+  const x = take(sizes[0]);
+  const grad = take(sizes[0]);
+  const layers = sizes.slice(1).map((n) => ({ a: take(n), s: take(n), g: take(n) }));
+  return { bytes: at - base, mb, x, grad, layers };
+}

@@ -14,7 +14,8 @@
 import type { ActivationName } from "./activation.js";
 import type { Engine, Kernels } from "./engine.js";
 import { MLPError, describe } from "./errors.js";
-import { planLayout, writePlan, type LayerLayout, type NetworkLayout } from "./memory.js";
+import { BatchRunner } from "./batch.js";
+import { planBlock, planLayout, writePlan, type LayerLayout, type NetworkLayout } from "./memory.js";
 import {
   badWeight,
   checkLayer,
@@ -44,6 +45,7 @@ type VjpNet = Kernels["vjpNetF32"];
 type JvpNet = Kernels["jvpNetF32"];
 type HvpNet = Kernels["hvpNetF32"];
 
+
 /** What parameterGradient returns: ∂a^[L]/∂W^[l] and ∂a^[L]/∂b^[l] in the model's own layout. */
 export interface ParameterGradient<V extends Vector = Vector> {
   layers: { weights: V; bias: V }[];
@@ -55,9 +57,17 @@ const ONE = [1];
 const finalizer =
   typeof FinalizationRegistry === "undefined"
     ? undefined
-    : new FinalizationRegistry<{ engine: Engine; start: number; bytes: number }>(({ engine, start, bytes }) =>
-        engine.arena.release(start, bytes),
-      );
+    : new FinalizationRegistry<Blocks>(releaseBlocks);
+
+/** A network's blocks of engine memory (its layout, and its batch buffers once used). */
+interface Blocks {
+  engine: Engine;
+  list: { start: number; bytes: number }[];
+}
+
+function releaseBlocks({ engine, list }: Blocks): void {
+  for (const { start, bytes } of list.splice(0)) engine.arena.release(start, bytes);
+}
 
 /** A network living in an engine's WebAssembly memory. Create it with createMLP(spec). */
 export class MLP {
@@ -73,7 +83,8 @@ export class MLP {
 
   private readonly engine: Engine;
   private readonly layout: NetworkLayout;
-  private readonly start: number; // the arena block: [start, start + layout.bytes)
+  private readonly blocks: Blocks;
+  private runner?: BatchRunner; // batch buffers and their driver, made on first use
   private readonly codes: number[];
   private readonly shift: number; // log2 of the element size: byte offset >> shift = view index
   private readonly forwardNet: ForwardNet;
@@ -105,6 +116,7 @@ export class MLP {
     this.vjpNet = precision === "f32" ? k.vjpNetF32 : k.vjpNetF64;
     this.jvpNet = precision === "f32" ? k.jvpNetF32 : k.jvpNetF64;
     this.hvpNet = precision === "f32" ? k.hvpNetF32 : k.hvpNetF64;
+
     this.ArrayType = precision === "f32" ? Float32Array : Float64Array;
 
     // Check the size, then every layer, before touching memory; then reserve and fill the block.
@@ -116,7 +128,7 @@ export class MLP {
       layerChecks.push(checkLayer(i + 1, spec.layers[i - 1], sizes[i], sizes[i - 1], precision, true));
     }
     const start = engine.arena.alloc(bytes, what);
-    this.start = start;
+    this.blocks = { engine, list: [{ start, bytes }] };
     this.layout = planLayout(sizes, precision, start);
     writePlan(engine.memory, this.layout, this.codes);
     for (let i = 0; i < layerChecks.length; i++) {
@@ -124,12 +136,12 @@ export class MLP {
       if (layerChecks[i].deferred) {
         const bad = this.firstNonFinite(this.layout.layers[i]);
         if (bad >= 0) {
-          engine.arena.release(start, bytes);
+          releaseBlocks(this.blocks);
           throw badWeight(i + 2, bad, sizes[i], (spec.layers[i].weights as ArrayLike<number>)[bad], precision);
         }
       }
     }
-    finalizer?.register(this, { engine, start, bytes }, this);
+    finalizer?.register(this, this.blocks, this);
   }
 
   /**
@@ -163,6 +175,50 @@ export class MLP {
     this.loadInput(x);
     const layout = this.layout;
     return this.copyOut(this.forwardNet(layout.plan, layout.layers.length, layout.x), result);
+  }
+
+  /**
+   * Per-sample gradients of m inputs: xs is row-major m × n_1 (flat), the result row-major m × n_1 with
+   * row i = ∇ₓ a^[L](x_i) (n_L must be 1). Runs the batched (matrix·matrix) kernels on blocks of up to
+   * 64 inputs, so any m fits in a fixed amount of memory. Into `out` when given.
+   */
+  gradientBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, out?: V): V {
+    this.requireScalar("gradientBatch");
+    const m = this.batchSize(xs);
+    const gradients = this.output(out, m * this.inputSize, "m × n_1");
+    this.batch().run(xs, 0, m, null, gradients, null);
+    return gradients;
+  }
+
+  /** a^[L](x_i) and ∇ₓ a^[L](x_i) for m inputs (n_L must be 1): values length m, gradients m × n_1. */
+  valueAndGradientBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, values?: V, gradients?: V): { values: V; gradients: V } {
+    this.requireScalar("valueAndGradientBatch");
+    const m = this.batchSize(xs);
+    const valuesOut = this.output(values, m, "m");
+    const gradientsOut = this.output(gradients, m * this.inputSize, "m × n_1");
+    this.batch().run(xs, 0, m, valuesOut, gradientsOut, null);
+    return { values: valuesOut, gradients: gradientsOut };
+  }
+
+  /** a^[L](x_i) for m inputs: row-major m × n_L. */
+  forwardBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, out?: V): V {
+    this.requireLive("forwardBatch");
+    const m = this.batchSize(xs);
+    const outputs = this.output(out, m * this.outputSize, "m × n_L");
+    this.batch().run(xs, 0, m, null, null, outputs);
+    return outputs;
+  }
+
+  /**
+   * The Jacobian ∂a^[L]/∂x, row-major n_L × n_1 (row k = ∇ₓ a_k^[L]): one forward pass, then one batched
+   * backward pass with the n_L unit vectors as its columns, G^[L] = diag(σ'(z^[L])).
+   */
+  jacobian<V extends Vector>(x: Readonly<ArrayLike<number>>, out?: V): V {
+    this.requireLive("jacobian");
+    const result = this.output(out, this.outputSize * this.inputSize, "n_L × n_1");
+    this.loadInput(x);
+    this.batch().jacobian(result);
+    return result;
   }
 
   /** vᵀJ = Σ_k v_k ∇ₓ a_k^[L](x), length n_1 (v has n_L entries); gradient(x) is vjp(x, [1]). */
@@ -281,7 +337,7 @@ export class MLP {
     if (this.disposed) return;
     this.disposed = true;
     finalizer?.unregister(this);
-    this.engine.arena.release(this.start, this.layout.bytes);
+    releaseBlocks(this.blocks);
   }
 
   /** Whether dispose() has been called. */
@@ -323,6 +379,39 @@ export class MLP {
       throw new MLPError("E_OUTPUT", `out: expected length ${length} (${symbol}), got ${out.length}`, { expected: length, actual: out.length });
     }
     return out;
+  }
+
+  /** m for a flat row-major batch xs of n_1-vectors, or E_INPUT. */
+  private batchSize(xs: Readonly<ArrayLike<number>>): number {
+    const n = this.inputSize;
+    if (xs === null || typeof xs !== "object" || typeof xs.length !== "number" || xs.length % n !== 0) {
+      const got = xs !== null && typeof xs === "object" && typeof xs.length === "number" ? `${xs.length}` : describe(xs);
+      throw new MLPError("E_INPUT", `xs: expected m rows of n_1 = ${n} numbers (flat, row-major m × n_1), got ${got}`, {
+        layer: 1,
+        expected: n,
+        actual: xs?.length,
+      });
+    }
+    return xs.length / n;
+  }
+
+  /** The batch runner and its buffers, planned (and memory grown, if need be) on first use. */
+  private batch(): BatchRunner {
+    if (this.runner === undefined) {
+      const bytes = planBlock(this.sizes, this.precision, 0).bytes;
+      const start = this.engine.arena.alloc(bytes, `the batch buffers of the ${this.precision} network [${this.sizes.join(", ")}]`);
+      this.blocks.list.push({ start, bytes });
+      this.runner = new BatchRunner({
+        kernels: this.engine.kernels,
+        precision: this.precision,
+        sizes: this.sizes,
+        codes: this.codes,
+        layout: this.layout,
+        block: planBlock(this.sizes, this.precision, start),
+        view: () => this.view(),
+      });
+    }
+    return this.runner;
   }
 
   /** Checks x and copies it into a^[1]. */

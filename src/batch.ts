@@ -1,0 +1,163 @@
+/**
+ * The batched passes: many inputs at once through the matrix·matrix kernels (assembly/gemm.ts), on
+ * feature-major blocks [n][mb] of up to BATCH_BLOCK inputs. Column c of every block is one input, and
+ * per column the recurrence is the single-input one of network.ts:
+ *
+ *   A^[l] = σ(W^[l] A^[l-1] + b^[l] 1ᵀ), S^[l] = σ'(Z^[l]);   G^[L] = S^[L];
+ *   G^[l] = ((W^[l+1])ᵀ G^[l+1]) ⊙ S^[l];   ∇ₓ per column = (W^[2])ᵀ G^[2]
+ *
+ * The Jacobian is the same backward pass for one input with the n_L unit vectors as columns:
+ * G^[L] = diag(σ'(z^[L])), and S^[l] broadcast along the row (scaleRows).
+ * A BatchRunner holds no state but offsets, so a worker thread can run one over shared memory.
+ */
+import type { Kernels } from "./engine.js";
+import { MLPError, describe } from "./errors.js";
+import { BLOCK_COLUMNS, alignUp, type BlockLayout, type NetworkLayout } from "./memory.js";
+import type { Precision } from "./model.js";
+
+type View = Float32Array | Float64Array;
+/** Where batch results go: any indexable array of numbers. */
+export type Sink = { [index: number]: number; length: number };
+
+/** What a BatchRunner needs: the kernels, where the network and its block live, and a fresh view. */
+export interface BatchContext {
+  kernels: Kernels;
+  precision: Precision;
+  sizes: readonly number[];
+  codes: readonly number[];
+  layout: NetworkLayout;
+  block: BlockLayout;
+  view: () => View;
+}
+
+export class BatchRunner {
+  private readonly gemm: Kernels["gemmF32"];
+  private readonly gemmT: Kernels["gemmTF32"];
+  private readonly scaleRows: Kernels["scaleRowsF32"];
+  private readonly forwardNet: Kernels["forwardNetF32"];
+  private readonly shift: number;
+
+  constructor(private readonly ctx: BatchContext) {
+    const k = ctx.kernels;
+    const f32 = ctx.precision === "f32";
+    this.gemm = f32 ? k.gemmF32 : k.gemmF64;
+    this.gemmT = f32 ? k.gemmTF32 : k.gemmTF64;
+    this.scaleRows = f32 ? k.scaleRowsF32 : k.scaleRowsF64;
+    this.forwardNet = f32 ? k.forwardNetF32 : k.forwardNetF64;
+    this.shift = f32 ? 2 : 3;
+  }
+
+  /**
+   * Runs m inputs (rows of xs from `from`) block by block: values (length m, may be null) get a^[L]
+   * (n_L = 1), gradients (m × n_1, may be null) get ∇ₓ a^[L], outputs (m × n_L, may be null) get a^[L].
+   * Row numbers in errors count from `rowBase`.
+   */
+  run(xs: Readonly<ArrayLike<number>>, from: number, m: number, values: Sink | null, gradients: Sink | null, outputs: Sink | null, rowBase = 0): void {
+    const { block, layout, codes, sizes } = this.ctx;
+    const layers = layout.layers;
+    const n1 = sizes[0];
+    const nL = sizes[sizes.length - 1];
+    const top = block.layers[layers.length - 1];
+    for (let r0 = 0; r0 < m; r0 += block.mb) {
+      const rows = Math.min(block.mb, m - r0);
+      const mb = alignUp(rows, BLOCK_COLUMNS);
+      this.loadBlock(xs, from + r0 * n1, rows, mb, rowBase + r0);
+      let input = block.x;
+      for (let i = 0; i < layers.length; i++) {
+        const layer = layers[i];
+        const out = block.layers[i];
+        this.gemm(out.a, out.s, layer.w, layer.b, input, layer.rows, layer.cols, layer.stride, mb, codes[i]);
+        input = out.a;
+      }
+      if (values !== null) this.storeBlock(top.a, 1, rows, mb, values, r0);
+      if (outputs !== null) this.storeBlock(top.a, nL, rows, mb, outputs, r0);
+      if (gradients !== null) {
+        let g = top.s;
+        for (let i = layers.length - 1; i >= 1; i--) {
+          const layer = layers[i];
+          const below = block.layers[i - 1];
+          g = this.gemmT(below.g, layer.w, g, below.s, layer.rows, layer.cols, layer.stride, mb);
+        }
+        const first = layers[0];
+        this.gemmT(block.grad, first.w, g, 0, first.rows, first.cols, first.stride, mb);
+        this.storeBlock(block.grad, n1, rows, mb, gradients, r0);
+      }
+    }
+  }
+
+  /** The Jacobian (n_L × n_1, row-major) at the x already loaded into the network's input buffer. */
+  jacobian(out: Sink): void {
+    const { block, layout, sizes } = this.ctx;
+    const shift = this.shift;
+    const count = layout.layers.length;
+    const n1 = sizes[0];
+    const nL = sizes[count];
+    this.forwardNet(layout.plan, count, layout.x);
+    for (let k0 = 0; k0 < nL; k0 += block.mb) {
+      const columns = Math.min(block.mb, nL - k0);
+      const mb = alignUp(columns, BLOCK_COLUMNS);
+      // G^[L] = columns k0.. of diag(s^[L]).
+      const view = this.ctx.view();
+      const top = block.layers[count - 1].g >> shift;
+      const sL = layout.layers[count - 1].s >> shift;
+      view.fill(0, top, top + nL * mb);
+      for (let c = 0; c < columns; c++) view[top + (k0 + c) * mb + c] = view[sL + k0 + c];
+      let g = block.layers[count - 1].g;
+      for (let i = count - 1; i >= 1; i--) {
+        const layer = layout.layers[i];
+        const below = block.layers[i - 1].g;
+        this.gemmT(below, layer.w, g, 0, layer.rows, layer.cols, layer.stride, mb);
+        this.scaleRows(below, layout.layers[i - 1].s, layer.cols, mb);
+        g = below;
+      }
+      const first = layout.layers[0];
+      this.gemmT(block.grad, first.w, g, 0, first.rows, first.cols, first.stride, mb);
+      const grad = this.ctx.view();
+      const at = block.grad >> shift;
+      for (let c = 0; c < columns; c++) {
+        const row = (k0 + c) * n1;
+        for (let i = 0; i < n1; i++) out[row + i] = grad[at + i * mb + c];
+      }
+    }
+  }
+
+  /** Copies `rows` inputs of xs (from element `from`) into the block [n_1][mb], checking every value. */
+  private loadBlock(xs: Readonly<ArrayLike<number>>, from: number, rows: number, mb: number, firstRow: number): void {
+    const n = this.ctx.sizes[0];
+    const view = this.ctx.view();
+    const at = this.ctx.block.x >> this.shift;
+    for (let c = 0; c < rows; c++) {
+      const row = from + c * n;
+      for (let j = 0; j < n; j++) {
+        const value = xs[row + j];
+        const to = at + j * mb + c;
+        view[to] = value;
+        const stored = view[to];
+        if (typeof value !== "number" || stored - stored !== 0) throw badBatchValue(value, firstRow + c, j, n, this.ctx.precision);
+      }
+    }
+    // Padding columns hold zeros, so they stay finite through every layer.
+    for (let j = 0; rows < mb && j < n; j++) view.fill(0, at + j * mb + rows, at + j * mb + mb);
+  }
+
+  /** Copies the first `rows` columns of a block [n][mb] into rows r0.. of a row-major m × n result. */
+  private storeBlock(offset: number, n: number, rows: number, mb: number, out: Sink, r0: number): void {
+    const view = this.ctx.view();
+    const at = offset >> this.shift;
+    for (let c = 0; c < rows; c++) {
+      const to = (r0 + c) * n;
+      for (let j = 0; j < n; j++) out[to + j] = view[at + j * mb + c];
+    }
+  }
+}
+
+function badBatchValue(value: unknown, row: number, column: number, n: number, precision: Precision): MLPError {
+  const index = row * n + column;
+  const shown = typeof value === "number" ? String(value) : typeof value === "string" ? `the string ${JSON.stringify(value)}` : describe(value);
+  const range = precision === "f32" && typeof value === "number" && Number.isFinite(value) ? " within the f32 range" : "";
+  return new MLPError("E_NONFINITE", `xs[${index}] (row ${row}, column ${column}) is ${shown}: xs must hold finite numbers${range}`, {
+    layer: 1,
+    index,
+    actual: value,
+  });
+}
