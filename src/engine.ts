@@ -92,7 +92,7 @@ export class Engine {
     this.simd = exports.isSimdBuild() === 1;
     this.kernels = exports;
     this.memory = memory;
-    this.arena = new Arena(memory, exports.heapBase());
+    this.arena = new Arena(memory, exports.heapBase(), () => this.refresh());
     this.buffer = memory.buffer;
     this.f32 = new Float32Array(this.buffer);
     this.f64 = new Float64Array(this.buffer);
@@ -123,8 +123,8 @@ export class Engine {
 
   /** @internal A Float32Array over the whole memory, valid until the next allocation. */
   viewF32(): Float32Array {
-    // A grown memory detaches the old buffer, and a detached view has length 0: cheaper to test
-    // than reading memory.buffer on every call.
+    // The arena refreshes the views when it grows the memory; should anything else grow it, the old
+    // buffer is detached, and a detached view has length 0 (cheaper to test than memory.buffer).
     if (this.f32.length === 0) this.refresh();
     return this.f32;
   }

@@ -144,6 +144,9 @@ export class Arena {
   constructor(
     readonly memory: WebAssembly.Memory,
     base: number,
+    /** Called right after the memory grows: views of the old buffer are detached (or, for shared
+     * memory, too short) and must be re-derived. */
+    private readonly onGrow: () => void = () => {},
   ) {
     this.base = alignUp(base, BLOCK_ALIGN);
     this.top = this.base;
@@ -186,6 +189,7 @@ export class Arena {
     if (end > have) {
       try {
         this.memory.grow(Math.ceil((end - have) / PAGE_BYTES));
+        this.onGrow();
       } catch (cause) {
         throw new MLPError(
           "E_TOO_LARGE",
