@@ -5,5 +5,6 @@ export { init, createEngine, createMLP, grad, hasSimd, type WasmSource, type Ini
 export { Engine, type GradientFunction } from "./engine.js";
 export { MLP, type Vector, type ValueAndGradient, type ParameterGradient } from "./network.js";
 export { MLPError, type MLPErrorCode, type MLPErrorDetails } from "./errors.js";
+export { squaredError, squaredErrorGradient, sgdStep, type CostGradient, type LayerGradient } from "./train.js";
 export { ACTIVATION_NAMES, type ActivationName } from "./activation.js";
 export type { MLPSpec, LayerSpec, ModelJSON, Precision, WeightsLike } from "./model.js";
