@@ -6,7 +6,8 @@
  * mb is a multiple of 8 and every buffer starts on a 16-byte boundary, so the sample loops never need
  * a tail. W^[l] is row-major [rows][stride] exactly as in matvec.ts (stride = padded n_{l-1}, padding
  * columns 0); cols is the true n_{l-1}, because a [cols][mb] block has no padding rows to multiply them with.
- * rows and cols are at least 1.
+ * rows and cols are at least 1. Outputs must not overlap any input: gemm writes row blocks of aOut while
+ * later ones still read aIn, and gemmT keeps partial sums in gOut before it reads s.
  * All arguments are byte offsets into linear memory and element counts; each kernel writes into its
  * first argument and returns it. Nothing here allocates or checks: src/ validates at the boundary.
  *
