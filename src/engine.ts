@@ -76,6 +76,8 @@ export class Engine {
   /** @internal */ readonly arena: Arena;
   /** Whether this engine runs the SIMD build (else the scalar one). */
   readonly simd: boolean;
+  /** Whether its memory is shared (createEngine({ shared: true })), so worker threads can run on it. */
+  readonly shared: boolean;
   /** The WebAssembly memory all of this engine's networks live in. */
   readonly memory: WebAssembly.Memory;
   private buffer: ArrayBuffer;
@@ -90,6 +92,7 @@ export class Engine {
   ) {
     const exports = instance.exports as unknown as Kernels;
     this.simd = exports.isSimdBuild() === 1;
+    this.shared = typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
     this.kernels = exports;
     this.memory = memory;
     this.arena = new Arena(memory, exports.heapBase(), () => this.refresh());

@@ -16,7 +16,10 @@ export type MLPErrorCode =
   | "E_NOT_SCALAR" // gradient, hvp or parameterGradient on a network whose output is not a scalar
   | "E_LAYER_INDEX" // setLayer(l, …) with l outside 2..L
   | "E_DISPOSED" // any call after dispose()
-  | "E_TOO_LARGE"; // the network does not fit in WebAssembly memory
+  | "E_TOO_LARGE" // the network does not fit in WebAssembly memory
+  | "E_NO_THREADS" // threads were demanded (requireThreads, createEngine({ shared: true })) but shared memory or workers are unavailable
+  | "E_OPTIONS" // an option of createMLPPool has an invalid value (threads not a positive integer…)
+  | "E_WORKER"; // a worker thread failed or exited while running part of a batch
 
 /** Where a failure happened and what was expected; fields are present only where they apply. */
 export interface MLPErrorDetails {

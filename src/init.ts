@@ -5,12 +5,15 @@
  * init() needs no file system or network. The SIMD build is used when WebAssembly.validate accepts it.
  * Compiled modules are cached as promises, so concurrent first calls share one compile. Edge runtimes
  * that forbid compiling from bytes pass the compiled WebAssembly.Module they import instead.
+ *
+ * A third build, `threads`, is the SIMD build on an imported *shared* memory: worker threads instantiate
+ * the same compiled module on the same memory (see pool.ts), so they read the weights where they are.
  */
 import { Engine, checkKernelExports, type GradientFunction } from "./engine.js";
 import { MLPError, describe } from "./errors.js";
 import type { MLPSpec } from "./model.js";
 import type { MLP } from "./network.js";
-import { SCALAR_WASM, SIMD_WASM } from "./wasm.generated.js";
+import { SCALAR_WASM, SIMD_WASM, THREADS_WASM } from "./wasm.generated.js";
 
 /** Where the kernel module comes from: compiled already, bytes, a URL, or a fetch Response. */
 export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Response | PromiseLike<Response>;
@@ -21,13 +24,28 @@ export interface InitOptions {
   source?: WasmSource;
   /** Embedded builds only: true demands SIMD, false forces the scalar build; default: SIMD when supported. */
   simd?: boolean;
+  /**
+   * true: run the threads build on a shared WebAssembly.Memory, which worker threads can instantiate
+   * the kernels on too (createMLPPool does). Throws E_NO_THREADS where shared memory is unavailable
+   * (see hasThreads()). With `source`, that module must be built with shared memory (asc --target threads).
+   */
+  shared?: boolean;
 }
 
 // Pages the engine's memory starts with; it grows as networks are created.
 const INITIAL_PAGES = 4;
+/**
+ * The maximum of a shared memory, in pages (1 GiB), as declared by the threads build (asconfig.json):
+ * the two must agree. A shared memory cannot move when it grows (other threads hold its address), so
+ * runtimes reserve address space for the whole maximum up front; 1 GiB holds the largest networks
+ * mlpgrad is for many times over ([1024, 1024, 1024, 1] in f64 with its batch buffers ≈ 18 MiB per
+ * thread) where 4 GiB reservations fail on 32-bit and memory-constrained (mobile) browsers.
+ */
+export const SHARED_MAX_PAGES = 16384;
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 let simdSupport: boolean | undefined;
+let threadsProblem: string | null | undefined; // null: available
 let defaultEngine: Engine | undefined;
 let defaultPromise: Promise<Engine> | undefined;
 
@@ -60,13 +78,52 @@ export function hasSimd(): boolean {
   return simdSupport;
 }
 
-function compileEmbedded(simd: boolean): Promise<WebAssembly.Module> {
-  const key = simd ? "simd" : "scalar";
-  let module = compiled.get(key);
+// The smallest module with a shared memory: (import "env" "memory" (memory 1 1 shared)).
+const THREADS_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x02, 0x10, 0x01, // import section, 16 bytes, one import
+  0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, // "env" "memory"
+  0x02, 0x03, 0x01, 0x01, // memory, limits flags 3 = has maximum | shared, initial 1, maximum 1
+]);
+
+/**
+ * Why shared-memory threads are unavailable here, or undefined when they are: the threads build needs
+ * SIMD, WebAssembly shared memory and SharedArrayBuffer, which browsers only give cross-origin isolated
+ * pages. Worker support itself is checked where workers start (pool.ts).
+ */
+export function threadsUnavailable(): string | undefined {
+  if (threadsProblem === undefined) {
+    requireWebAssembly();
+    const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+    const headers =
+      "serve the page cross-origin isolated, with the headers Cross-Origin-Opener-Policy: same-origin and " +
+      "Cross-Origin-Embedder-Policy: require-corp (or credentialless)";
+    if (typeof SharedArrayBuffer !== "function") {
+      threadsProblem = `SharedArrayBuffer is not available in this runtime${isolated === undefined ? "" : `; ${headers}`}`;
+    } else if (isolated === false) {
+      threadsProblem = `the page is not cross-origin isolated (crossOriginIsolated is false), so it cannot share memory with workers; ${headers}`;
+    } else if (!hasSimd()) {
+      threadsProblem = "the threads build needs WebAssembly SIMD, which this runtime does not support";
+    } else if (!WebAssembly.validate(THREADS_PROBE)) {
+      threadsProblem = "this runtime's WebAssembly has no shared memory (the threads proposal)";
+    } else {
+      threadsProblem = null;
+    }
+  }
+  return threadsProblem ?? undefined;
+}
+
+/** Whether this runtime can run the kernels on a memory shared with worker threads (checked once). */
+export function hasThreads(): boolean {
+  return threadsUnavailable() === undefined;
+}
+
+function compileEmbedded(build: "simd" | "scalar" | "threads"): Promise<WebAssembly.Module> {
+  let module = compiled.get(build);
   if (module === undefined) {
-    module = compileBytes(decodeBase64(simd ? SIMD_WASM : SCALAR_WASM));
-    compiled.set(key, module);
-    module.catch(() => compiled.delete(key));
+    module = compileBytes(decodeBase64(build === "simd" ? SIMD_WASM : build === "scalar" ? SCALAR_WASM : THREADS_WASM));
+    compiled.set(build, module);
+    module.catch(() => compiled.delete(build));
   }
   return module;
 }
@@ -113,15 +170,27 @@ export function compiledCount(): number {
  */
 export async function createEngine(options: InitOptions = {}): Promise<Engine> {
   requireWebAssembly();
+  const shared = options.shared === true;
+  if (shared) {
+    const problem = threadsUnavailable();
+    if (problem !== undefined) throw new MLPError("E_NO_THREADS", `createEngine: { shared: true } needs shared memory, but ${problem}`);
+    if (options.simd === false && options.source === undefined) {
+      throw new MLPError("E_NO_THREADS", "createEngine: the shared (threads) build is a SIMD build; { shared: true } cannot be combined with { simd: false }");
+    }
+  }
   let module: WebAssembly.Module;
   if (options.source !== undefined) {
     module = await compileSource(options.source);
+  } else if (shared) {
+    module = await compileEmbedded("threads");
   } else {
     const simd = options.simd ?? hasSimd();
     if (simd && !hasSimd()) throw new MLPError("E_NO_SIMD", "init: { simd: true } was asked for, but this runtime does not support WebAssembly SIMD; leave simd unset to fall back to the scalar build");
-    module = await compileEmbedded(simd);
+    module = await compileEmbedded(simd ? "simd" : "scalar");
   }
-  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
+  const memory = shared
+    ? new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: SHARED_MAX_PAGES, shared: true })
+    : new WebAssembly.Memory({ initial: INITIAL_PAGES });
   let instance: WebAssembly.Instance;
   try {
     instance = await WebAssembly.instantiate(module, { env: { memory } });
@@ -139,7 +208,7 @@ export async function createEngine(options: InitOptions = {}): Promise<Engine> {
  */
 export function init(source?: WasmSource | InitOptions, options: InitOptions = {}): Promise<Engine> {
   const opts: InitOptions = isOptions(source) ? source : { ...options, source };
-  if (opts.source === undefined && opts.simd === undefined && defaultPromise !== undefined) return defaultPromise;
+  if (opts.source === undefined && opts.simd === undefined && opts.shared === undefined && defaultPromise !== undefined) return defaultPromise;
   const promise = createEngine(opts).then((engine) => {
     if (defaultPromise === promise) defaultEngine = engine;
     return engine;
