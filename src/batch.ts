@@ -151,7 +151,8 @@ export class BatchRunner {
   }
 }
 
-function badBatchValue(value: unknown, row: number, column: number, n: number, precision: Precision): MLPError {
+/** The E_NONFINITE error for a bad xs value at (row, column) of a batch; also used by MLPPool. */
+export function badBatchValue(value: unknown, row: number, column: number, n: number, precision: Precision): MLPError {
   const index = row * n + column;
   const shown = typeof value === "number" ? String(value) : typeof value === "string" ? `the string ${JSON.stringify(value)}` : describe(value);
   const range = precision === "f32" && typeof value === "number" && Number.isFinite(value) ? " within the f32 range" : "";

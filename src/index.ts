@@ -1,9 +1,10 @@
 /**
  * mlpgrad: exact, fast input gradients ∇ₓ a^[L](x) of multilayer perceptrons, from SIMD WebAssembly.
  */
-export { init, createEngine, createMLP, grad, hasSimd, type WasmSource, type InitOptions } from "./init.js";
+export { init, createEngine, createMLP, grad, hasSimd, hasThreads, type WasmSource, type InitOptions } from "./init.js";
 export { Engine, type GradientFunction } from "./engine.js";
 export { MLP, type Vector, type ValueAndGradient, type ParameterGradient } from "./network.js";
+export { createMLPPool, MLPPool, type MLPPoolOptions } from "./pool.js";
 export { MLPError, type MLPErrorCode, type MLPErrorDetails } from "./errors.js";
 export { squaredError, squaredErrorGradient, sgdStep, type CostGradient, type LayerGradient } from "./train.js";
 export { ACTIVATION_NAMES, type ActivationName } from "./activation.js";

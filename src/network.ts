@@ -46,6 +46,17 @@ type JvpNet = Kernels["jvpNetF32"];
 type HvpNet = Kernels["hvpNetF32"];
 
 
+/** The batch methods, by name (for batchJob). */
+export type BatchMethod = "gradientBatch" | "valueAndGradientBatch" | "forwardBatch";
+
+/** A checked batch call: m inputs, and where each kind of result goes (null: not asked for). */
+export interface BatchJob<V extends Vector = Vector> {
+  m: number;
+  values: V | null;
+  gradients: V | null;
+  outputs: V | null;
+}
+
 /** What parameterGradient returns: ∂a^[L]/∂W^[l] and ∂a^[L]/∂b^[l] in the model's own layout. */
 export interface ParameterGradient<V extends Vector = Vector> {
   layers: { weights: V; bias: V }[];
@@ -183,30 +194,42 @@ export class MLP {
    * 64 inputs, so any m fits in a fixed amount of memory. Into `out` when given.
    */
   gradientBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, out?: V): V {
-    this.requireScalar("gradientBatch");
-    const m = this.batchSize(xs);
-    const gradients = this.output(out, m * this.inputSize, "m × n_1");
-    this.batch().run(xs, 0, m, null, gradients, null);
-    return gradients;
+    const job = this.batchJob("gradientBatch", xs, out);
+    this.batchRunner().run(xs, 0, job.m, null, job.gradients, null);
+    return job.gradients!;
   }
 
   /** a^[L](x_i) and ∇ₓ a^[L](x_i) for m inputs (n_L must be 1): values length m, gradients m × n_1. */
   valueAndGradientBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, values?: V, gradients?: V): { values: V; gradients: V } {
-    this.requireScalar("valueAndGradientBatch");
-    const m = this.batchSize(xs);
-    const valuesOut = this.output(values, m, "m");
-    const gradientsOut = this.output(gradients, m * this.inputSize, "m × n_1");
-    this.batch().run(xs, 0, m, valuesOut, gradientsOut, null);
-    return { values: valuesOut, gradients: gradientsOut };
+    const job = this.batchJob("valueAndGradientBatch", xs, values, gradients);
+    this.batchRunner().run(xs, 0, job.m, job.values, job.gradients, null);
+    return { values: job.values!, gradients: job.gradients! };
   }
 
   /** a^[L](x_i) for m inputs: row-major m × n_L. */
   forwardBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, out?: V): V {
-    this.requireLive("forwardBatch");
+    const job = this.batchJob("forwardBatch", xs, out);
+    this.batchRunner().run(xs, 0, job.m, null, null, job.outputs);
+    return job.outputs!;
+  }
+
+  /**
+   * @internal The checks of a batch call, shared with MLPPool: m, and the arrays the results go into
+   * (`first`/`second` are the caller's out arguments; null where the method has no such result).
+   */
+  batchJob<V extends Vector>(method: BatchMethod, xs: Readonly<ArrayLike<number>>, first?: V, second?: V): BatchJob<V> {
+    if (method === "forwardBatch") this.requireLive(method);
+    else this.requireScalar(method);
     const m = this.batchSize(xs);
-    const outputs = this.output(out, m * this.outputSize, "m × n_L");
-    this.batch().run(xs, 0, m, null, null, outputs);
-    return outputs;
+    if (method === "forwardBatch") return { m, values: null, gradients: null, outputs: this.output(first, m * this.outputSize, "m × n_L") };
+    const values = method === "valueAndGradientBatch" ? this.output(first, m, "m") : null;
+    const gradients = this.output(method === "gradientBatch" ? first : second, m * this.inputSize, "m × n_1");
+    return { m, values, gradients, outputs: null };
+  }
+
+  /** @internal Where the network lives, for worker threads that run its batches on a shared memory. */
+  get batchPlan(): { layout: NetworkLayout; codes: readonly number[] } {
+    return { layout: this.layout, codes: this.codes };
   }
 
   /**
@@ -217,7 +240,7 @@ export class MLP {
     this.requireLive("jacobian");
     const result = this.output(out, this.outputSize * this.inputSize, "n_L × n_1");
     this.loadInput(x);
-    this.batch().jacobian(result);
+    this.batchRunner().jacobian(result);
     return result;
   }
 
@@ -395,8 +418,8 @@ export class MLP {
     return xs.length / n;
   }
 
-  /** The batch runner and its buffers, planned (and memory grown, if need be) on first use. */
-  private batch(): BatchRunner {
+  /** @internal The batch runner and its buffers, planned (and memory grown, if need be) on first use. */
+  batchRunner(): BatchRunner {
     if (this.runner === undefined) {
       const bytes = planBlock(this.sizes, this.precision, 0).bytes;
       const start = this.engine.arena.alloc(bytes, `the batch buffers of the ${this.precision} network [${this.sizes.join(", ")}]`);
