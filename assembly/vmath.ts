@@ -1,0 +1,92 @@
+/**
+ * Vector forms (f32x4 / f64x2) of the activations the batched and 4-row kernels apply to whole vectors
+ * of z at once. Only for the SIMD build; callers fall back to activation.ts lane by lane otherwise.
+ *
+ * expNeg(x) = e^x for x ≤ 0 (the sigmoid and softplus only ever need e^−|z|):
+ *   k = round(x / ln 2), r = x − k·ln 2 (ln 2 in two parts, so r is exact), |r| ≤ ln 2 / 2;
+ *   e^r by its Taylor polynomial — degree 7 in f32 (remainder < 6e−9 relative), degree 13 in f64
+ *   (< 1e−18) — and 2^k from the exponent bits in two halves, so that results in the subnormal range
+ *   (k below the smallest normal exponent) round once more instead of overflowing the exponent field.
+ * sigmoid: e = expNeg(−|z|), r = 1/(1+e), σ = r or e·r by the sign of z, σ' = e·r² — the forms of
+ * activation.ts, so both paths agree to rounding.
+ */
+
+// e^r on |r| ≤ ln 2 / 2 by Horner on the Taylor coefficients 1/n!.
+// @ts-ignore: decorator
+@inline function polyF32(r: v128): v128 {
+  let p = v128.splat<f32>(0.0001984126984126984);
+  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(0.001388888888888889));
+  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(0.008333333333333333));
+  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(0.041666666666666664));
+  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(0.16666666666666666));
+  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(0.5));
+  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(1.0));
+  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(1.0));
+  return p;
+}
+
+// @ts-ignore: decorator
+@inline function polyF64(r: v128): v128 {
+  let p = v128.splat<f64>(1.6059043836821613e-10);
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(2.08767569878681e-09));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(2.505210838544172e-08));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(2.755731922398589e-07));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(2.7557319223985893e-06));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(2.48015873015873e-05));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.0001984126984126984));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.001388888888888889));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.008333333333333333));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.041666666666666664));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.16666666666666666));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.5));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(1.0));
+  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(1.0));
+  return p;
+}
+
+/** e^x lane by lane for x ≤ 0 (any finite or −∞ lane gives a value in [0, 1]). */
+// @ts-ignore: decorator
+@inline export function expNeg<T>(x: v128): v128 {
+  // k = round(x / ln 2) by the shifter trick: adding 1.5·2^(p−1) (p = mantissa bits) rounds to an
+  // integer and leaves k in the low bits of the sum, so no float→int conversion (which V8 expands
+  // into long sequences) is needed, and pmax (one instruction) does the clamp.
+  if (sizeof<T>() == 4) {
+    const SHIFTER: f32 = 12582912.0; // 1.5 · 2^23, bits 0x4B400000
+    const xc = f32x4.pmax(x, f32x4.splat(-104.0)); // below, e^x is under half the least subnormal
+    const t = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), f32x4.splat(SHIFTER));
+    const k = f32x4.sub(t, f32x4.splat(SHIFTER));
+    let r = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693359375)));
+    r = f32x4.sub(r, f32x4.mul(k, f32x4.splat(-2.12194440e-4)));
+    const ki = i32x4.sub(t, i32x4.splat(0x4b400000));
+    const half = i32x4.shr_s(ki, 1);
+    const s1 = i32x4.shl(i32x4.add(half, i32x4.splat(127)), 23);
+    const s2 = i32x4.shl(i32x4.add(i32x4.sub(ki, half), i32x4.splat(127)), 23);
+    return f32x4.mul(f32x4.mul(polyF32(r), s1), s2);
+  } else {
+    const SHIFTER: f64 = 6755399441055744.0; // 1.5 · 2^52, bits 0x4338000000000000
+    const xc = f64x2.pmax(x, f64x2.splat(-746.0));
+    const t = f64x2.add(f64x2.mul(xc, f64x2.splat(1.4426950408889634)), f64x2.splat(SHIFTER));
+    const k = f64x2.sub(t, f64x2.splat(SHIFTER));
+    let r = f64x2.sub(xc, f64x2.mul(k, f64x2.splat(6.93147180369123816490e-01)));
+    r = f64x2.sub(r, f64x2.mul(k, f64x2.splat(1.90821492927058770002e-10)));
+    // 2^k as 2^h · 2^(k−h) with h = round(k/2), each half a normal exponent even when 2^k is not.
+    const th = f64x2.add(f64x2.nearest(f64x2.mul(k, f64x2.splat(0.5))), f64x2.splat(SHIFTER));
+    const tk = f64x2.add(f64x2.sub(k, f64x2.sub(th, f64x2.splat(SHIFTER))), f64x2.splat(SHIFTER));
+    const bias = i64x2.splat(1023 - 0x4338000000000000);
+    const s1 = i64x2.shl(i64x2.add(th, bias), 52);
+    const s2 = i64x2.shl(i64x2.add(tk, bias), 52);
+    return f64x2.mul(f64x2.mul(polyF64(r), s1), s2);
+  }
+}
+
+/** σ(z) and σ'(z) of the sigmoid for one vector of z, stored at a and s (16-byte aligned). */
+// @ts-ignore: decorator
+@inline export function sigmoidVector<T>(z: v128, a: usize, s: usize): void {
+  const e = expNeg<T>(v128.neg<T>(v128.abs<T>(z)));
+  const one = v128.splat<T>(<T>1);
+  const r = v128.div<T>(one, v128.add<T>(one, e));
+  const er = v128.mul<T>(e, r);
+  // Lanes with z ≥ 0 take r, the others e·r.
+  v128.store(a, v128.bitselect(r, er, v128.ge<T>(z, v128.splat<T>(<T>0))));
+  v128.store(s, v128.mul<T>(er, r));
+}
