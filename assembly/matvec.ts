@@ -13,7 +13,8 @@
  *   tangent    ż^[l] = W^[l] ȧ^[l-1], ȧ^[l] = s^[l] ⊙ ż^[l]                  (forward mode)
  *   denseBack  g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]; with s = 0 just (W^[2])ᵀ g^[2] = ∇ₓ a^[L]
  */
-import { activate, activate2 } from "./activation";
+import { SIGMOID, activate, activate2 } from "./activation";
+import { sigmoidVector } from "./vmath";
 
 // @ts-ignore: decorator
 @inline function hsum<T>(v: v128): T {
@@ -24,6 +25,14 @@ import { activate, activate2 } from "./activation";
     );
   }
   return <T>(v128.extract_lane<f64>(v, 0) + v128.extract_lane<f64>(v, 1));
+}
+
+/** [Σ t0, Σ t1, Σ t2, Σ t3] of four f32x4 vectors: two rounds of pairwise shuffles and adds. */
+// @ts-ignore: decorator
+@inline function sum4(t0: v128, t1: v128, t2: v128, t3: v128): v128 {
+  const v01 = v128.add<f32>(v128.shuffle<f32>(t0, t1, 0, 4, 1, 5), v128.shuffle<f32>(t0, t1, 2, 6, 3, 7));
+  const v23 = v128.add<f32>(v128.shuffle<f32>(t2, t3, 0, 4, 1, 5), v128.shuffle<f32>(t2, t3, 2, 6, 3, 7));
+  return v128.add<f32>(v128.shuffle<f32>(v01, v23, 0, 1, 4, 5), v128.shuffle<f32>(v01, v23, 2, 3, 6, 7));
 }
 
 // @ts-ignore: decorator
@@ -113,10 +122,17 @@ const TANGENT: i32 = 2; // out = acc, out2 = acc · s_i with s = out3 (forward-m
         c4 = madd<T>(c4, v128.load(p2 + j), x0);
         c6 = madd<T>(c6, v128.load(p3 + j), x0);
       }
-      finishRow<T>(mode, out, out2, out3, b, i, hsum<T>(v128.add<T>(c0, c1)), act);
-      finishRow<T>(mode, out, out2, out3, b, i + 1, hsum<T>(v128.add<T>(c2, c3)), act);
-      finishRow<T>(mode, out, out2, out3, b, i + 2, hsum<T>(v128.add<T>(c4, c5)), act);
-      finishRow<T>(mode, out, out2, out3, b, i + 3, hsum<T>(v128.add<T>(c6, c7)), act);
+      if (sizeof<T>() == 4 && mode == ACT && act == SIGMOID) {
+        // f32 sigmoid: the four row sums as one vector, σ and σ' four lanes at a time (vmath.ts).
+        const at = <usize>i * 4;
+        const z = v128.add<f32>(sum4(v128.add<f32>(c0, c1), v128.add<f32>(c2, c3), v128.add<f32>(c4, c5), v128.add<f32>(c6, c7)), v128.load(b + at));
+        sigmoidVector<f32>(z, out + at, out2 + at);
+      } else {
+        finishRow<T>(mode, out, out2, out3, b, i, hsum<T>(v128.add<T>(c0, c1)), act);
+        finishRow<T>(mode, out, out2, out3, b, i + 1, hsum<T>(v128.add<T>(c2, c3)), act);
+        finishRow<T>(mode, out, out2, out3, b, i + 2, hsum<T>(v128.add<T>(c4, c5)), act);
+        finishRow<T>(mode, out, out2, out3, b, i + 3, hsum<T>(v128.add<T>(c6, c7)), act);
+      }
       p = p3 + rowBytes;
     }
   }
