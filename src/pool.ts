@@ -322,7 +322,9 @@ interface WorkerHandle {
 async function spawn(receive: (reply: WorkerReply) => void, fail: (error: Error) => void): Promise<WorkerHandle> {
   if (isNode) {
     const { Worker } = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:worker_threads");
-    const worker = new Worker(await nodeWorkerUrl());
+    // No inherited Node options: some stop a worker starting (--input-type, as in node --input-type=module
+    // < script), and the worker, plain ESM with relative imports, needs none (V8 flags are per process).
+    const worker = new Worker(await nodeWorkerUrl(), { execArgv: [] });
     let ended = false;
     worker.on("message", receive);
     worker.on("error", (error) => ended || fail(error));
@@ -373,11 +375,12 @@ class PoolWorker {
 
   /** Starts the thread and resolves once it has instantiated the kernels. */
   async start(message: WorkerStart): Promise<void> {
-    const ready = new Promise<WorkerReply>((resolve, reject) => this.pending.set(0, { resolve, reject }));
     this.handle = await spawn(
       (reply) => this.receive(reply),
       (error) => this.fail(error),
     );
+    // Events from the new thread come in later turns of the event loop, after this is in place.
+    const ready = new Promise<WorkerReply>((resolve, reject) => this.pending.set(0, { resolve, reject }));
     this.handle.post(message, []);
     const reply = await ready;
     if (reply.error !== undefined) throw new Error(`the worker could not instantiate the kernels: ${reply.error.message}`);
