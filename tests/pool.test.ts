@@ -240,4 +240,15 @@ test("the process exits after dispose(), and also when a pool is forgotten (idle
   }
 });
 
+test("workers start when Node runs a script from stdin with --input-type=module (an option they would inherit)", () => {
+  const index = new URL("../src/index.js", import.meta.url).href;
+  const script = `const { createMLPPool } = await import(${JSON.stringify(index)});
+    const pool = await createMLPPool({ spec: { sizes: [2, 1], layers: [{ weights: [1, 2], bias: [0] }] }, threads: 2, requireThreads: true });
+    console.log(String(pool.threads)); // a string: a number would be coloured under FORCE_COLOR
+    await pool.dispose();`;
+  const run = spawnSync(process.execPath, ["--input-type=module"], { input: script, encoding: "utf8", timeout: 8000 });
+  assert.is(run.status, 0, run.stderr);
+  assert.is(run.stdout.trim(), "2");
+});
+
 test.run();
