@@ -1,25 +1,54 @@
-// Runs the uvu suites in dist/tests with --expose-gc (the heap-growth tests need it), echoes their
-// output, and ends with one plain totals line, "N passed, N failed", for CI.
+// Runs the uvu suites in dist/tests with --expose-gc (the heap-growth tests need it), then the browser
+// tests in headless Chromium (scripts/browser-tests.mjs --skip-if-missing: a machine without Chromium
+// says they were skipped and still passes), echoes their output, and ends with one plain totals line
+// over both, "N passed, N failed", for CI.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const args = ["--expose-gc", "node_modules/uvu/bin.js", "dist/tests", "\\.test\\.js$", ...process.argv.slice(2)];
-const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-let text = "";
-child.stdout.on("data", (chunk) => {
-  process.stdout.write(chunk);
-  text += chunk;
-});
-child.on("close", (code) => {
-  // uvu's summary: "Total: N", "Passed: N", "Skipped: N" (colour codes stripped).
-  const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
-  const count = (label) => Number(plain.match(new RegExp(`${label}:\\s+(\\d+)`))?.[1] ?? NaN);
-  const total = count("Total");
-  const passed = count("Passed");
-  const skipped = count("Skipped") || 0;
-  const ok = code === 0 && Number.isFinite(total) && total > 0;
-  const failed = Number.isFinite(total) ? total - passed - skipped : 1;
-  console.log(`${Number.isFinite(passed) ? passed : 0} passed, ${ok ? failed : Math.max(failed, 1)} failed`);
-  process.exit(ok && failed === 0 ? 0 : 1);
-});
+const TOTALS = /^(\d+) passed, (\d+) failed$/;
+
+/** Runs node with args, echoing its stdout; resolves to { code, text }. */
+function run(args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    let text = "";
+    child.stdout.on("data", (chunk) => {
+      process.stdout.write(chunk);
+      text += chunk;
+    });
+    child.on("close", (code) => resolve({ code, text }));
+  });
+}
+
+const unit = await run(["--expose-gc", "node_modules/uvu/bin.js", "dist/tests", "\\.test\\.js$", ...process.argv.slice(2)]);
+// uvu's summary: "Total: N", "Passed: N", "Skipped: N" (colour codes stripped).
+const plain = unit.text.replace(/\x1b\[[0-9;]*m/g, "");
+const count = (label) => Number(plain.match(new RegExp(`${label}:\\s+(\\d+)`))?.[1] ?? NaN);
+const total = count("Total");
+const skipped = count("Skipped") || 0;
+const unitOk = unit.code === 0 && Number.isFinite(total) && total > 0;
+const unitPassed = Number.isFinite(count("Passed")) ? count("Passed") : 0;
+const unitFailed = Number.isFinite(total) ? total - unitPassed - skipped : 1;
+const unitTotals = { passed: unitPassed, failed: unitOk ? unitFailed : Math.max(unitFailed, 1) };
+
+console.log("\nbrowser tests (headless Chromium):");
+// Its own totals line is read here, and restated below under a label so that only the last line is bare.
+const browser = await run(["scripts/browser-tests.mjs", "--skip-if-missing"]);
+const lines = browser.text.trim().split("\n");
+const browserTotals = TOTALS.exec(lines[lines.length - 1] ?? "");
+const skippedBrowser = /^browser tests skipped: /m.test(browser.text);
+let browserPassed = 0;
+let browserFailed = 0;
+if (browserTotals !== null) {
+  browserPassed = Number(browserTotals[1]);
+  browserFailed = Number(browserTotals[2]);
+}
+if (browser.code !== 0 || (browserTotals === null && !skippedBrowser)) browserFailed = Math.max(browserFailed, 1);
+
+console.log(`\nunit tests (Node): ${unitTotals.passed} passed, ${unitTotals.failed} failed`);
+console.log(skippedBrowser ? "browser tests: skipped (no Chromium)" : `browser tests (Chromium): ${browserPassed} passed, ${browserFailed} failed`);
+const passed = unitTotals.passed + browserPassed;
+const failed = unitTotals.failed + browserFailed;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(unitOk && failed === 0 ? 0 : 1);
