@@ -1,8 +1,10 @@
 /**
  * The small protocol between the runner and its child processes: a child may read one JSON job on
- * stdin and prints exactly one JSON line of results on stdout. Libraries that chat on the console
+ * stdin (large f64 arrays travel as raw files the job names) and prints exactly one JSON line of
+ * results on stdout. Libraries that chat on the console
  * (tfjs greets Node users) are sent to stderr so stdout carries nothing but that line.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { format } from "node:util";
 
 /** Routes console output to stderr; call before importing anything talkative. */
@@ -50,4 +52,17 @@ export function parseOptions(args) {
     }
   }
   return { positional, options };
+}
+
+/** Writes a Float64Array to a file as raw bytes, for a child to read with readFloat64File. */
+export function writeFloat64File(path, values) {
+  writeFileSync(path, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+}
+
+/** Reads a file written by writeFloat64File (copied: a Buffer's offset need not be 8-aligned). */
+export function readFloat64File(path) {
+  const bytes = readFileSync(path);
+  const values = new Float64Array(bytes.length / 8);
+  new Uint8Array(values.buffer).set(bytes);
+  return values;
 }

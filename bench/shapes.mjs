@@ -1,7 +1,8 @@
 /**
- * The network shapes the suite sweeps, and the seeded networks built on them.
+ * The network shapes the suite sweeps, and the seeded networks and input batches built on them.
  *
- * A network is { name, sizes, layers, x }: sizes = [n_1, …, n_L] with n_L = 1; layers[l-2] holds
+ * A network is { name, sizes, layers, x }: sizes = [n_1, …, n_L] (n_L = 1 for S1–S5, 10 for the
+ * Jacobian shapes J3, J4); layers[l-2] holds
  * W^[l] as a flat row-major Float64Array of n_l × n_{l-1} numbers ([out][in]) and b^[l] (n_l numbers);
  * x is the input a^[1]. Every number is rounded to the nearest float32 (Math.fround), so f32 and f64
  * contenders evaluate exactly the same function and one f64 reference serves both.
@@ -15,6 +16,18 @@ export const SHAPES = Object.freeze({
   S4: Object.freeze([784, 512, 512, 256, 1]),
   S5: Object.freeze([1024, 1024, 1024, 1]),
 });
+
+/**
+ * Shapes for the Jacobian mode: n_L = 10 outputs on the widths of S3 and S4, so that a Jacobian can be
+ * set against one gradient of the same-width n_L = 1 network (PAIRED_SHAPE).
+ */
+export const JACOBIAN_SHAPES = Object.freeze({
+  J3: Object.freeze([100, 256, 256, 10]),
+  J4: Object.freeze([784, 512, 512, 256, 10]),
+});
+
+/** The n_L = 1 shape with the same widths as each Jacobian shape. */
+export const PAIRED_SHAPE = Object.freeze({ J3: "S3", J4: "S4" });
 
 /** Seed used when none is given on the command line. */
 export const DEFAULT_SEED = 20240611;
@@ -65,10 +78,13 @@ function hashString(text) {
   return hash >>> 0;
 }
 
-/** Looks a shape up by name ("S3") and says which names exist when it is unknown. */
+/** Looks a shape up by name ("S3", "J4") and says which names exist when it is unknown. */
 export function shapeSizes(name) {
-  const sizes = SHAPES[name];
-  if (!sizes) throw new Error(`unknown shape "${name}": expected one of ${Object.keys(SHAPES).join(", ")}`);
+  const sizes = SHAPES[name] ?? JACOBIAN_SHAPES[name];
+  if (!sizes) {
+    const known = [...Object.keys(SHAPES), ...Object.keys(JACOBIAN_SHAPES)];
+    throw new Error(`unknown shape "${name}": expected one of ${known.join(", ")}`);
+  }
   return sizes;
 }
 
@@ -94,4 +110,16 @@ export function makeNetwork(name, seed = DEFAULT_SEED) {
   const x = new Float64Array(sizes[0]);
   for (let j = 0; j < x.length; j++) x[j] = Math.fround(uniform());
   return { name, sizes: [...sizes], layers, x };
+}
+
+/**
+ * m inputs for the batch modes, row-major m × n_1 (row i = x_i), each x_i ~ U[0,1) rounded to float32,
+ * from a stream of its own (not the network's), so the same name, m and seed give the same batch.
+ */
+export function makeInputs(name, m, seed = DEFAULT_SEED) {
+  const n = shapeSizes(name)[0];
+  const uniform = mulberry32(seed ^ hashString(`${name} inputs`));
+  const xs = new Float64Array(m * n);
+  for (let k = 0; k < xs.length; k++) xs[k] = Math.fround(uniform());
+  return xs;
 }
