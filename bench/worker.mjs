@@ -37,7 +37,7 @@ try {
   result.importMs = performance.now() - t0;
 
   t0 = performance.now();
-  const impl = await module.create(net, entry.options);
+  const impl = await module.create(net, { ...entry.options, mode: "single" });
   result.setupMs = performance.now() - t0;
   result.precision = impl.precision;
   result.info = impl.info;

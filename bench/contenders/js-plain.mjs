@@ -5,6 +5,8 @@
  * instead made it 5× slower at 1024 columns, a straw man rather than a plain loop.
  */
 
+import { perSample } from "./per-sample.mjs";
+
 /** Builds the plain-JS contender for a network from shapes.mjs. */
 export async function create(net) {
   const { sizes } = net;
@@ -54,5 +56,5 @@ export async function create(net) {
     return out;
   }
 
-  return { precision: "f64", gradient, info: { storage: "Float64Array" } };
+  return { precision: "f64", gradient, gradientBatch: perSample(gradient, sizes[0]), info: { storage: "Float64Array" } };
 }

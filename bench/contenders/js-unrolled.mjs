@@ -9,6 +9,8 @@
  * no faster on S3–S5 in interleaved runs on this machine, so the simpler layout is the default.
  */
 
+import { perSample } from "./per-sample.mjs";
+
 /** Builds the unrolled-JS contender; options.storage is "f64" (default) or "f32" for the weights. */
 export async function create(net, options = {}) {
   const WeightArray = options.storage === "f32" ? Float32Array : Float64Array;
@@ -74,5 +76,5 @@ export async function create(net, options = {}) {
     return out;
   }
 
-  return { precision: "f64", gradient, info: { storage: WeightArray.name } };
+  return { precision: "f64", gradient, gradientBatch: perSample(gradient, sizes[0]), info: { storage: WeightArray.name } };
 }

@@ -2,6 +2,8 @@
  * mlpgrad-f32 / mlpgrad-f64 / mlpgrad-f32-scalar: this library, from its compiled build in dist/.
  * The SIMD contenders use the default engine (`init()`: the SIMD build when the runtime validates
  * it); the scalar one asks for the non-SIMD build with createEngine({ simd: false }).
+ * Batches go through mlp.gradientBatch (matrix·matrix kernels), Jacobians through mlp.jacobian, and
+ * createPool wraps createMLPPool, the worker-thread pool, when the build has it.
  */
 
 /** Where `npm run build` puts the library, relative to this file. */
@@ -68,5 +70,31 @@ export async function create(net, options) {
     createMs: t3 - t2,
   };
   if (options.simd && info.simd === false) info.warning = "the default engine is not the SIMD build here";
-  return { precision: options.precision, gradient: (x, out) => mlp.gradient(x, out), info, mlp, engine };
+  return {
+    precision: options.precision,
+    gradient: (x, out) => mlp.gradient(x, out),
+    gradientBatch: (xs, out) => mlp.gradientBatch(xs, out),
+    jacobian: (x, out) => mlp.jacobian(x, out),
+    info,
+    mlp,
+    engine,
+  };
+}
+
+/** Why this build cannot make a pool (no createMLPPool export), or undefined when it can. */
+export function poolUnavailable() {
+  return typeof library.createMLPPool === "function" ? undefined : "this build of mlpgrad has no createMLPPool export";
+}
+
+/**
+ * Builds the worker-thread pool for a network: createMLPPool({ spec, threads }), f32 by default.
+ * Resolves { gradientBatch(xs, out) → Promise, threads, fallbackReason, dispose(), info }.
+ */
+export async function createPool(net, { threads = 2, precision = "f32" } = {}) {
+  const why = poolUnavailable();
+  if (why) throw new Error(why);
+  const t0 = performance.now();
+  const pool = await library.createMLPPool({ spec: mlpSpec(net, precision), threads });
+  const info = { requestedThreads: threads, threads: pool.threads, fallbackReason: pool.fallbackReason ?? null, createMs: performance.now() - t0 };
+  return { precision, gradientBatch: (xs, out) => pool.gradientBatch(xs, out), info, dispose: () => pool.dispose(), pool };
 }
