@@ -1,0 +1,127 @@
+/**
+ * Times one contender's per-sample gradients of a batch, alone in its process:
+ * `node bench/batch-worker.mjs <contender> <shape> [--batch 256] [--seed N] [--min-time s]
+ * [--max-time s] [--min-samples N] [--budget s] [--warmup-ms ms] [--peak]` (timing.mjs says what they do).
+ * Input: m seeded inputs (shapes.mjs makeInputs) as one row-major m × n_1 array; output m × n_1, row i
+ * = ∇ₓ a^[L](x_i). The runner sends { referenceFile } (the parent's f64 gradients, raw bytes); run by
+ * hand, the worker computes them itself. Every row is checked on its own before timing. A contender
+ * that offers several ways to do the batch (batchVariants, e.g. jax-js grad and jit(grad)) has each
+ * checked, then timed interleaved, and the fastest is its result; the others are reported beside it.
+ * With --peak, the SIMD peak loop of peak.mjs (f32x4 or f64x2, by the contender's precision) is timed
+ * interleaved with the batch too, so "share of peak" is a ratio from one process and one stretch of
+ * time, not from a peak measured while a neighbour on this shared machine was busier or idler.
+ * Prints one JSON line: status "ok", "FAILED" (a wrong row, not timed) or "ERROR".
+ */
+import { finish, parseOptions, quietConsole, readFloat64File, readJob } from "./child-io.mjs";
+import { createContender } from "./contenders/index.mjs";
+import { buildPeakModule, flopsPerIteration } from "./peak.mjs";
+import { referenceGradients, worstRowError } from "./reference.mjs";
+import { DEFAULT_SEED, flopsPerGradient, makeInputs, makeNetwork } from "./shapes.mjs";
+import { sampleInterleaved, warmUp } from "./timing.mjs";
+import { TOLERANCE } from "./tolerance.mjs";
+
+quietConsole();
+const { positional, options } = parseOptions(process.argv.slice(2));
+const [name, shape] = positional;
+const m = Number(options.batch ?? 256);
+const seed = options.seed !== undefined ? Number(options.seed) : DEFAULT_SEED;
+const timing = {
+  minTime: Number(options["min-time"] ?? 0.1),
+  maxTime: Number(options["max-time"] ?? 1.5),
+  minSamples: Number(options["min-samples"] ?? 5),
+  budget: Number(options.budget ?? 5),
+};
+const warmupMs = Number(options["warmup-ms"] ?? 300);
+const withPeak = Boolean(options.peak);
+/** Iterations of one peak call (about 8 Mflop, a fraction of a millisecond). */
+const PEAK_ITERATIONS = 20000;
+
+const result = { contender: name, shape, batch: m, status: "ERROR", node: process.version };
+
+try {
+  const job = await readJob();
+  const net = makeNetwork(shape, seed);
+  const n1 = net.sizes[0];
+  result.sizes = net.sizes;
+  result.flopsPerSample = flopsPerGradient(net.sizes);
+  const inputs = makeInputs(shape, m, seed);
+  const reference = job?.referenceFile ? readFloat64File(job.referenceFile) : referenceGradients(net, inputs);
+  result.referenceFrom = job?.referenceFile ? "parent" : "worker";
+
+  const { impl, importMs, setupMs } = await createContender(name, net, "batch");
+  Object.assign(result, { importMs, setupMs, precision: impl.precision, info: impl.info });
+  const variants = impl.batchVariants ?? (impl.gradientBatch ? { gradientBatch: impl.gradientBatch } : null);
+  if (!variants) throw new Error(`${name} has no gradientBatch`);
+
+  const FloatArray = impl.precision === "f64" ? Float64Array : Float32Array;
+  const xs = FloatArray.from(inputs);
+  const out = new FloatArray(m * n1);
+  result.tolerance = TOLERANCE[impl.precision];
+
+  // Check every variant on every row before anything is timed.
+  const checked = {};
+  for (const [variant, gradientBatch] of Object.entries(variants)) {
+    out.fill(NaN);
+    const t0 = performance.now();
+    const returned = gradientBatch(xs, out);
+    const firstCallMs = performance.now() - t0;
+    const { worst, row } = worstRowError(out, reference, n1);
+    checked[variant] = { firstCallMs, returnsOut: returned === out, relErr: worst, worstRow: row };
+  }
+  result.variants = checked;
+  const bad = Object.entries(checked).find(([, c]) => !(c.relErr <= result.tolerance));
+  if (bad) {
+    const [variant, c] = bad;
+    result.status = "FAILED";
+    result.relErr = c.relErr;
+    result.failedVariant = variant;
+    result.sample = { row: c.worstRow, got: Array.from(out.slice(c.worstRow * n1, c.worstRow * n1 + 4)), want: Array.from(reference.slice(c.worstRow * n1, c.worstRow * n1 + 4)) };
+    finish(result);
+  } else {
+    const names = Object.keys(variants);
+    const calls = names.map((variant) => () => variants[variant](xs, out));
+    const liveBefore = impl.liveTensors?.();
+    // The check call counts towards the warm-up.
+    result.warmupCalls = [];
+    for (let k = 0; k < calls.length; k++) {
+      result.warmupCalls.push(await warmUp(calls[k], { ms: warmupMs, alreadyMs: checked[names[k]].firstCallMs }));
+    }
+    let peakLane;
+    if (withPeak) {
+      peakLane = impl.precision === "f64" ? "f64x2" : "f32x4";
+      const { instance } = await WebAssembly.instantiate(buildPeakModule(peakLane));
+      const { peak } = instance.exports;
+      const peakCall = () => peak(PEAK_ITERATIONS, 0.5, 0.5);
+      await warmUp(peakCall, { ms: 50, minCalls: 10 });
+      calls.push(peakCall);
+    }
+    const stats = await sampleInterleaved(calls, timing);
+    if (withPeak) {
+      const peakStats = stats.pop();
+      calls.pop();
+      result.peak = { lane: peakLane, gflops: (PEAK_ITERATIONS * flopsPerIteration(peakLane)) / peakStats.medianSampleUs / 1e3, bench: peakStats };
+    }
+    let best = 0;
+    stats.forEach((s, k) => {
+      checked[names[k]].medianSampleUs = s.medianSampleUs;
+      if (s.medianSampleUs < stats[best].medianSampleUs) best = k;
+    });
+    result.variant = names[best];
+    result.bench = stats[best];
+    result.perSampleUs = stats[best].medianSampleUs / m;
+    result.firstCallMs = checked[names[best]].firstCallMs;
+    result.relErr = checked[names[best]].relErr;
+    result.returnsOut = checked[names[best]].returnsOut;
+    // The timed loop must still be computing the right thing (and not leaking, for tfjs).
+    out.fill(NaN);
+    variants[names[best]](xs, out);
+    result.recheckRelErr = worstRowError(out, reference, n1).worst;
+    if (liveBefore !== undefined) result.liveTensors = { before: liveBefore, after: impl.liveTensors() };
+    result.status = result.recheckRelErr <= result.tolerance ? "ok" : "FAILED";
+    finish(result);
+  }
+} catch (error) {
+  result.status = "ERROR";
+  result.error = String(error?.stack ?? error).split("\n").slice(0, 4).join("\n");
+  finish(result);
+}
