@@ -66,10 +66,14 @@ export class MLPPool {
     this.engine = engine;
     this.network = network;
     this.runner = network.batchRunner();
-    this.workers = workers;
+    this.workers = workers.slice();
     this.blocks = workers.map((worker) => worker.block);
     this.reason = reason;
-    for (const worker of workers) worker.onFailure = (error) => this.lose(worker, error);
+    for (const worker of workers) {
+      // A worker that failed between starting and now leaves at once; later ones leave as they fail.
+      if (worker.failure !== undefined) this.lose(worker, worker.failure);
+      else worker.onFailure = (error) => this.lose(worker, error);
+    }
     const sizes = network.sizes;
     let macs = 0; // multiply-adds of one row's forward pass: Σ_l n_l n_{l−1}
     for (let i = 1; i < sizes.length; i++) macs += sizes[i] * sizes[i - 1];
@@ -369,7 +373,8 @@ class PoolWorker {
   onFailure: (error: Error) => void = () => {};
   private readonly pending = new Map<number, Settle>();
   private handle: WorkerHandle | undefined;
-  private failure: Error | undefined;
+  /** Why the thread stopped, once it has (failed, or terminated). */
+  failure: Error | undefined;
 
   constructor(readonly block: { start: number; bytes: number }) {}
 
