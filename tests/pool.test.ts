@@ -176,6 +176,19 @@ test("dispose() ends the workers, releases their blocks, and later calls reject 
   await rejectsCode(pool.gradientBatch(inputs(67, 1, "f32", 6)), "E_DISPOSED", /createMLPPool/);
 });
 
+test("a worker that dies rejects its call with E_WORKER; the pool carries on with the others and says so", async () => {
+  const c = randomCase(SIZES, ACTS, "f64", 655);
+  const pool = await createMLPPool({ spec: c.spec, threads: 3, minRowsPerThread: 1 });
+  // White box: a job the worker's message handler throws on (m = -1) kills the thread.
+  const worker = (pool as unknown as { workers: { run(job: object): Promise<unknown> }[] }).workers[0];
+  await rejectsCode(worker.run({ id: 1e9, kind: "gradient", xs: new Float64Array(1), m: -1, rowBase: 0 }), "E_WORKER", /worker thread failed/);
+  assert.is(pool.threads, 2);
+  assert.match(pool.fallbackReason ?? "", /a worker thread failed .*; the pool runs on 2 threads/);
+  const xs = inputs(67, 1000, "f64", 9);
+  same(await pool.gradientBatch(xs), pool.network.gradientBatch(xs), "after losing a worker");
+  await pool.dispose();
+});
+
 test("createEngine({ shared: true }): a shared memory whose views stay right as it grows", async () => {
   const engine = await createEngine({ shared: true });
   assert.ok(engine.shared && engine.simd);
