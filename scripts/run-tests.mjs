@@ -1,7 +1,8 @@
 // Runs the uvu suites in dist/tests with --expose-gc (the heap-growth tests need it), then the browser
 // tests in headless Chromium (scripts/browser-tests.mjs --skip-if-missing: a machine without Chromium
-// says they were skipped and still passes), echoes their output, and ends with one plain totals line
-// over both, "N passed, N failed", for CI.
+// says they were skipped and still passes), then the edge tests in workerd (scripts/edge-tests.mjs
+// --skip-if-missing, likewise), echoes their output, and ends with one plain totals line over all of
+// them, "N passed, N failed", for CI.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -46,9 +47,20 @@ if (browserTotals !== null) {
 }
 if (browser.code !== 0 || (browserTotals === null && !skippedBrowser)) browserFailed = Math.max(browserFailed, 1);
 
+console.log("\nedge tests (workerd):");
+// The same contract as the browser tests: a bare totals line last, or "edge tests skipped: <why>".
+const edge = await run(["scripts/edge-tests.mjs", "--skip-if-missing"]);
+const edgeLines = edge.text.trim().split("\n");
+const edgeTotals = TOTALS.exec(edgeLines[edgeLines.length - 1] ?? "");
+const skippedEdge = /^edge tests skipped: /m.test(edge.text);
+const edgePassed = edgeTotals === null ? 0 : Number(edgeTotals[1]);
+let edgeFailed = edgeTotals === null ? 0 : Number(edgeTotals[2]);
+if (edge.code !== 0 || (edgeTotals === null && !skippedEdge)) edgeFailed = Math.max(edgeFailed, 1);
+
 console.log(`\nunit tests (Node): ${unitTotals.passed} passed, ${unitTotals.failed} failed`);
 console.log(skippedBrowser ? "browser tests: skipped (no Chromium)" : `browser tests (Chromium): ${browserPassed} passed, ${browserFailed} failed`);
-const passed = unitTotals.passed + browserPassed;
-const failed = unitTotals.failed + browserFailed;
+console.log(skippedEdge ? "edge tests: skipped (workerd cannot run here)" : `edge tests (workerd): ${edgePassed} passed, ${edgeFailed} failed`);
+const passed = unitTotals.passed + browserPassed + edgePassed;
+const failed = unitTotals.failed + browserFailed + edgeFailed;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(unitOk && failed === 0 ? 0 : 1);
