@@ -10,8 +10,8 @@ export type MLPErrorCode =
   | "E_ACTIVATION" // unknown activation name, or the wrong number of them
   | "E_LAYERS" // layers missing, of the wrong count, or an entry that is not an object
   | "E_SHAPE" // weights or bias missing or of the wrong length
-  | "E_NONFINITE" // NaN, ±Infinity, a non-number or a value outside the f32 range in weights, bias, x, v or u
-  | "E_INPUT" // x, v or u is not an array-like of the right length
+  | "E_NONFINITE" // NaN, ±Infinity, a non-number or a value outside the f32 range in weights, bias, x, xs, v, u or y
+  | "E_INPUT" // x, xs, v, u or y is not an array-like of the right length, or eta is not a positive number
   | "E_OUTPUT" // out has the wrong length or element type
   | "E_NOT_SCALAR" // gradient, hvp or parameterGradient on a network whose output is not a scalar
   | "E_LAYER_INDEX" // setLayer(l, …) with l outside 2..L
