@@ -158,7 +158,7 @@ try {
   binary = workerd.default;
   version = workerd.version;
 } catch (error) {
-  unavailable(`the workerd package did not load (${error.message.split("\n")[0]}); run npm ci`);
+  unavailable(`the workerd package did not load: ${error.message.trim().split("\n")[0]}`);
 }
 const probe = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 30_000 });
 if (probe.status !== 0) unavailable(`${binary} --version failed (${probe.error?.message ?? probe.stderr.trim().split("\n")[0]})`);
@@ -168,8 +168,8 @@ process.on("exit", () => running.forEach((child) => child.kill("SIGKILL")));
 
 /**
  * Starts `workerd serve …args` on 127.0.0.1 at a port the OS picks, requests / (bounded attempts, each
- * with a timeout), stops workerd and returns the JSON answer with timings. Rejects with `unavailable`
- * set when workerd never listened.
+ * with a timeout), stops workerd and returns the JSON answer with timings. A workerd that runs
+ * (`--version` worked) but does not serve is a failure, never a skip: a broken config or Worker looks so.
  */
 async function serveOnce(args, env = {}) {
   const startedAt = performance.now();
@@ -205,7 +205,7 @@ async function serveOnce(args, env = {}) {
         reject(new Error(`workerd exited (${child.signalCode ?? `code ${child.exitCode}`}) before listening`));
       });
     }).catch((error) => {
-      throw Object.assign(new Error(`${error.message}${log ? `\n${log.trim()}` : ""}`), { unavailable: true });
+      throw new Error(`${error.message}${log ? `\n${log.trim()}` : ""}`);
     });
     const startMs = performance.now() - startedAt;
     const requestedAt = performance.now();
@@ -236,7 +236,6 @@ let served;
 try {
   served = await serveOnce([path("tests/edge/config.capnp")]);
 } catch (error) {
-  if (error.unavailable) unavailable(error.message);
   check("the Worker answers", false, error.message);
   finish();
 }
