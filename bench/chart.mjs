@@ -2,6 +2,7 @@
  * The speed-up chart as a hand-written SVG: for each shape, one bar per contender showing how many
  * times faster mlpgrad-f32 is (contender µs ÷ mlpgrad-f32 µs), on a log scale, each bar growing up
  * (faster) or down (slower) from the 1× line. A dark tick marks a bar's target where it has one.
+ * One chart per mode with such ratios: "single" (ratios.svg) and "batch" (ratios-batch.svg).
  */
 import { BASELINE } from "./contenders/index.mjs";
 import { times } from "./report.mjs";
@@ -24,12 +25,31 @@ const escapeXml = (text) =>
   String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]);
 const round = (value) => Math.round(value * 10) / 10;
 
-/** Renders the chart for a run summary as an SVG document string. */
-export function renderRatioChart(summary) {
-  const shapes = Object.keys(summary.shapes);
-  const names = [...new Set(shapes.flatMap((s) => Object.keys(summary.shapes[s].contenders)))].filter((n) => n !== BASELINE);
-  const values = shapes.flatMap((s) => names.map((n) => summary.shapes[s].contenders[n]?.speedup)).filter(Number.isFinite);
-  const targetValues = summary.targets.filter((t) => t.kind === "speedup").map((t) => t.atLeast);
+/** What differs between the charts of the modes. */
+const CHARTS = {
+  single: {
+    section: (summary) => summary.shapes,
+    targetKind: "speedup",
+    title: () => "How many times faster mlpgrad-f32 computes ∇ₓ than each contender (log scale)",
+    what: () => "contender µs ÷ mlpgrad-f32 µs",
+  },
+  batch: {
+    section: (summary) => summary.batch.shapes,
+    targetKind: "batch-speedup",
+    title: (summary) => `Batch of ${summary.batch.batch}: how many times faster mlpgrad-f32 computes per-sample ∇ₓ (log scale)`,
+    what: () => "contender µs per sample ÷ mlpgrad-f32 µs per sample",
+  },
+};
+
+/** Renders the chart of one mode ("single" or "batch") for a run summary as an SVG document string. */
+export function renderRatioChart(summary, mode = "single") {
+  const chart = CHARTS[mode];
+  const section = chart.section(summary);
+  const targets = summary.targets.filter((t) => t.kind === chart.targetKind);
+  const shapes = Object.keys(section);
+  const names = [...new Set(shapes.flatMap((s) => Object.keys(section[s].contenders)))].filter((n) => n !== BASELINE);
+  const values = shapes.flatMap((s) => names.map((n) => section[s].contenders[n]?.speedup)).filter(Number.isFinite);
+  const targetValues = targets.map((t) => t.atLeast);
   const lo = Math.min(0, Math.floor(Math.log10(Math.min(1, ...values))));
   const hi = Math.max(1, Math.ceil(Math.log10(Math.max(10, ...values, ...targetValues))));
 
@@ -45,9 +65,9 @@ export function renderRatioChart(summary) {
       `font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
     `<text x="${WIDTH / 2}" y="22" text-anchor="middle" font-size="16" font-weight="600">` +
-      `How many times faster mlpgrad-f32 computes ∇ₓ than each contender (log scale)</text>`,
+      `${escapeXml(chart.title(summary))}</text>`,
     `<text x="${WIDTH / 2}" y="40" text-anchor="middle" fill="#555">` +
-      escapeXml(`contender µs ÷ mlpgrad-f32 µs, medians of ${summary.meta.rounds} round(s), Node ${summary.meta.node}, ${summary.meta.date}`) +
+      escapeXml(`${chart.what()}, medians of ${summary.meta.rounds} round(s), Node ${summary.meta.node}, ${summary.meta.date}`) +
       `</text>`,
   );
   // Grid: every power of ten, labelled.
@@ -63,7 +83,7 @@ export function renderRatioChart(summary) {
   );
 
   shapes.forEach((shape, s) => {
-    const entry = summary.shapes[shape];
+    const entry = section[shape];
     const x0 = MARGIN.left + s * band + band * 0.08;
     names.forEach((name, k) => {
       const result = entry.contenders[name];
@@ -81,15 +101,15 @@ export function renderRatioChart(summary) {
       const height = Math.max(1, round(Math.abs(y(ratio) - y(1))));
       parts.push(
         `<rect x="${x}" y="${top}" width="${round(barW * 0.9)}" height="${height}" fill="${COLORS[name] ?? FALLBACK_COLOR}">` +
-          `<title>${escapeXml(`${shape} ${name}: ${times(ratio)} (${result.medianUs.toFixed(2)} µs)`)}</title></rect>`,
+          `<title>${escapeXml(`${shape} ${name}: ${times(ratio)} (${(result.perSampleUs ?? result.medianUs).toFixed(2)} µs${result.perSampleUs !== undefined ? " per sample" : ""})`)}</title></rect>`,
       );
       const labelY = ratio >= 1 ? top - 4 : top + height + 4;
       const anchor = ratio >= 1 ? "start" : "end";
       parts.push(
         `<text transform="translate(${cx + 3} ${round(labelY)}) rotate(-90)" text-anchor="${anchor}" font-size="10">${escapeXml(times(ratio))}</text>`,
       );
-      for (const target of summary.targets) {
-        if (target.kind !== "speedup" || target.shape !== shape || target.versus !== name) continue;
+      for (const target of targets) {
+        if (target.shape !== shape || target.versus !== name) continue;
         const ty = round(y(target.atLeast));
         parts.push(
           `<line x1="${x - 1}" x2="${round(x + barW * 0.9 + 1)}" y1="${ty}" y2="${ty}" stroke="#111" stroke-width="2">` +

@@ -1,6 +1,7 @@
 /**
- * The human-readable report: one table per shape, then SIMD peak, cold start, allocation and the
- * target checklist. Pure string building from the summary (summary.mjs); run.mjs prints it.
+ * The human-readable report: per mode a heading and its tables — single input (one table per shape),
+ * batch (one table per shape), Jacobian (one table), pool (one table) — then cold start, allocation
+ * and the target checklist. Pure string building from the summary (summary.mjs); run.mjs prints it.
  */
 import { BASELINE } from "./contenders/index.mjs";
 
@@ -33,11 +34,26 @@ export function table(header, rows, align) {
   return [line(header), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
-function targetCell(targets, shape, name) {
+function targetCell(targets, shape, name, kind = "speedup") {
   return targets
-    .filter((t) => t.kind === "speedup" && t.shape === shape && t.versus === name)
-    .map((t) => `≥${t.atLeast}× ${t.verdict}`)
+    .filter((t) => t.kind === kind && t.shape === shape && (t.versus ?? t.contender) === name)
+    .map((t) => (t.atMost !== undefined ? `≤${t.atMost}× ${t.verdict}` : `≥${t.atLeast}× ${t.verdict}`))
     .join(", ");
+}
+
+/** The note under a table for a contender that was not timed. */
+function failureNote(name, result) {
+  if (result.status === "FAILED") {
+    return `  ${name}: FAILED, not timed: rel. error ${Number(result.relErr).toExponential(1)} > ${Number(result.tolerance).toExponential()}`;
+  }
+  if (result.status === "SKIPPED") return `  ${name}: SKIPPED: ${result.reason}`;
+  return `  ${name}: ERROR: ${String(result.error).split("\n")[0].slice(0, 160)}`;
+}
+
+/** A target's verdict for a table's foot line, e.g. "  (target ≥45% PASS)". */
+function targetNote(targets, kind, shape) {
+  const target = targets.find((t) => t.kind === kind && t.shape === shape);
+  return target ? `  (target ≥${percent(target.atLeast)} ${target.verdict})` : "";
 }
 
 function shapeSection(shape, entry, summary) {
@@ -47,11 +63,7 @@ function shapeSection(shape, entry, summary) {
   const notes = [];
   for (const [name, result] of Object.entries(entry.contenders)) {
     if (result.status !== "ok") {
-      notes.push(
-        result.status === "FAILED"
-          ? `  ${name}: FAILED, not timed: gradient rel. error ${Number(result.relErr).toExponential(1)} > ${Number(result.tolerance).toExponential()}`
-          : `  ${name}: ERROR: ${String(result.error).split("\n")[0].slice(0, 160)}`,
-      );
+      notes.push(failureNote(name, result));
       rows.push([name, result.status, "", "", "", "", "", "", targetCell(summary.targets, shape, name)]);
       continue;
     }
@@ -68,10 +80,107 @@ function shapeSection(shape, entry, summary) {
     ]);
   }
   const lines = [title, table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "l"]), ...notes];
-  const share = summary.targets.find((t) => t.kind === "f64-share" && t.shape === shape);
-  const f64Note = share ? `  (target ≥${percent(share.atLeast)} ${share.verdict})` : "";
-  lines.push(`f64/f32 speed share: ${percent(entry.f64Share)}${f64Note}`);
+  lines.push(`f64/f32 speed share: ${percent(entry.f64Share)}${targetNote(summary.targets, "f64-share", shape)}`);
   return lines.join("\n");
+}
+
+function batchSection(shape, entry, summary) {
+  const m = summary.batch.batch;
+  const title = `${shape}  ${entry.sizes.join("-")}  batch of ${m}  (${grouped(entry.flopsPerSample)} flop per sample)`;
+  const header = ["contender", "µs/sample", "samples/s", "± rme", "GFLOP/s", "% peak*", "setup ms", "speed-up", "target", "variant"];
+  const rows = [];
+  const notes = [];
+  for (const [name, result] of Object.entries(entry.contenders)) {
+    if (result.status !== "ok") {
+      notes.push(failureNote(name, result));
+      rows.push([name, result.status, "", "", "", "", "", "", targetCell(summary.targets, shape, name, "batch-speedup"), ""]);
+      continue;
+    }
+    const alternatives = Object.entries(result.variantsPerSampleUs ?? {})
+      .filter(([v]) => v !== result.variant)
+      .map(([v, us]) => `${v} ${micros(us)} µs`);
+    const how = result.variant === "gradientBatch" ? "" : `${result.variant}${alternatives.length ? ` (${alternatives.join(", ")})` : ""}`;
+    rows.push([
+      name,
+      micros(result.perSampleUs),
+      grouped(result.samplesPerSec),
+      `±${fixed(result.rme, 1)}%`,
+      fixed(result.gflops, 2),
+      percent(result.peakShare),
+      fixed(result.setupMs, 1),
+      name === BASELINE ? "1 (base)" : times(result.speedup),
+      targetCell(summary.targets, shape, name, "batch-speedup"),
+      how,
+    ]);
+  }
+  const lines = [title, table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "l", "l"]), ...notes];
+  const base = entry.contenders[BASELINE];
+  const peakHow = Number.isFinite(base?.sameProcessPeak)
+    ? ` (of ${fixed(base.sameProcessPeak, 1)} GFLOP/s timed interleaved in its process; ${percent(base.roundPeakShare)} of the round's peak)`
+    : "";
+  lines.push(
+    `mlpgrad-f32 share of the f32x4 peak: ${percent(base?.peakShare)}${peakHow}${targetNote(summary.targets, "batch-peak", shape)}\n` +
+      `f64/f32 throughput share: ${percent(entry.f64Share)}${targetNote(summary.targets, "batch-f64-share", shape)}`,
+  );
+  return lines.join("\n");
+}
+
+function jacobianSection(jacobian, summary) {
+  const header = ["shape", "contender", "Jacobian µs", "± rme", "gradient µs (n_L=1)", "Jacobian ÷ gradient", "target", "× mlpgrad-f32"];
+  const rows = [];
+  const notes = [];
+  for (const [shape, entry] of Object.entries(jacobian.shapes)) {
+    const label = `${shape} ${entry.sizes.join("-")}`;
+    for (const [name, result] of Object.entries(entry.contenders)) {
+      const target = targetCell(summary.targets, shape, name, "jacobian-cost");
+      if (result.status !== "ok") {
+        notes.push(failureNote(`${shape} ${name}`, result));
+        rows.push([label, name, result.status, "", "", "", target, ""]);
+        continue;
+      }
+      rows.push([
+        label,
+        name,
+        micros(result.medianUs),
+        `±${fixed(result.rme, 1)}%`,
+        `${micros(result.gradientUs)} (${entry.paired})`,
+        times(result.ratio),
+        target,
+        name === BASELINE ? "1 (base)" : times(result.speedup),
+      ]);
+    }
+  }
+  const title =
+    "Jacobian ∂a^[L]/∂x (n_L = 10) against one gradient of the same-width n_L = 1 network, timed interleaved in one process\n" +
+    "(tfjs and jax-js: one tf.grad / jit(grad) of the outputs of x tiled n_L times, masked by the identity)";
+  return [title, table(header, rows, ["l", "l", "r", "r", "r", "r", "l", "r"]), ...notes].join("\n");
+}
+
+function poolSection(pool, summary) {
+  const header = ["shape", "1 thread µs/sample", "pool µs/sample", "speed-up", "target", "threads", "fallbackReason"];
+  const rows = [];
+  const notes = [];
+  for (const [shape, entry] of Object.entries(pool.shapes)) {
+    const target = targetCell(summary.targets, shape, undefined, "pool-speedup");
+    if (entry.status !== "ok") {
+      notes.push(failureNote(shape, entry));
+      rows.push([shape, entry.status, "", "", target, "", ""]);
+      continue;
+    }
+    rows.push([
+      shape,
+      micros(entry.singlePerSampleUs),
+      micros(entry.perSampleUs),
+      times(entry.speedup),
+      target,
+      `${entry.threads} of ${entry.requestedThreads}`,
+      entry.fallbackReason ?? "none",
+    ]);
+  }
+  const title =
+    `Pool: createMLPPool({ threads: ${pool.threads} }) against net.gradientBatch on one thread, batch of ${pool.batch}, f32, ` +
+    "timed interleaved in one process";
+  return [title, table(header, rows, ["l", "r", "r", "r", "l", "r", "l"]), ...notes].join("\n");
 }
 
 function coldSection(cold) {
@@ -103,10 +212,14 @@ export function formatReport(summary) {
   const { meta, peak } = summary;
   const out = [];
   out.push(
-    `mlpgrad benchmark — ${meta.date} — Node ${meta.node} — ${meta.cpu} ×${meta.cpus}\n` +
-      `µs/grad: median of benchmark.js samples (minTime ${meta.minTime} s, maxTime ${meta.maxTime} s), ` +
-      `then median over ${meta.rounds} round(s); ± is benchmark.js rme\n` +
-      `speed-up = contender µs ÷ ${BASELINE} µs (same run); GFLOP/s counts 4·Σ n_l·n_(l-1) flop per gradient`,
+    `mlpgrad benchmark — ${meta.date} — Node ${meta.node} — ${meta.cpu} ×${meta.cpus} — commit ${meta.commit ?? "?"}` +
+      `${meta.sourcesChanged ? " with uncommitted changes in src/ or assembly/" : ""}\n` +
+      `run time ${fixed(meta.durationS, 0)} s: ${Object.entries(meta.modeSeconds ?? {}).map(([part, sec]) => `${part} ${fixed(sec, 0)} s`).join(", ")}\n` +
+      `µs: median of benchmark.js samples (single input) or of timing.mjs samples (the other modes, ≥ ${meta.minSamples} a child), ` +
+      `minTime ${meta.minTime} s, maxTime ${meta.maxTime} s, then median over ${meta.rounds} round(s); ± is the 95% rme\n` +
+      `speed-up = contender µs ÷ ${BASELINE} µs (same run); GFLOP/s counts 4·Σ n_l·n_(l-1) flop per gradient\n` +
+      `shared machine (${meta.cpus} CPUs${Number.isFinite(meta.loadAverage) ? `, load average ${meta.loadAverage.toFixed(1)} at the start, ${fixed(meta.loadAverageEnd, 1)} at the end` : ""}): ` +
+      "absolute times drift by up to 2× between runs; ratios from one run are what count",
   );
   if (peak.runs === 0) {
     out.push("SIMD peak: not measured (--no-peak)");
@@ -116,17 +229,38 @@ export function formatReport(summary) {
         `f64x2 ${fixed(peak.f64x2, 1)} GFLOP/s` + (peak.error ? `  ERROR: ${peak.error}` : ""),
     );
   }
-  for (const [shape, entry] of Object.entries(summary.shapes)) out.push(shapeSection(shape, entry, summary));
+  const single = Object.entries(summary.shapes);
+  if (single.length) {
+    out.push("━━ Single input: ∇ₓ a^[L](x), µs per gradient ━━");
+    for (const [shape, entry] of single) out.push(shapeSection(shape, entry, summary));
+  }
+  const batch = Object.entries(summary.batch?.shapes ?? {});
+  if (batch.length) {
+    out.push(
+      `━━ Batch: per-sample gradients of ${summary.batch.batch} inputs, µs per sample (time per call ÷ ${summary.batch.batch}; ` +
+        "timed by bench/timing.mjs, median of samples) ━━\n" +
+        "% peak*: mlpgrad rows against the peak loop timed interleaved in the same process, others against the round's peak",
+    );
+    for (const [shape, entry] of batch) out.push(batchSection(shape, entry, summary));
+  }
+  if (Object.keys(summary.jacobian?.shapes ?? {}).length) out.push(`━━ Jacobian ━━\n${jacobianSection(summary.jacobian, summary)}`);
+  if (Object.keys(summary.pool?.shapes ?? {}).length) out.push(`━━ Pool ━━\n${poolSection(summary.pool, summary)}`);
   const cold = coldSection(summary.cold);
   if (cold) out.push(cold);
   const alloc = allocSection(summary.alloc);
   if (alloc) out.push(alloc);
+  // Targets of the modes that ran, by mode; a mode not selected has no line of n/a's.
   const counts = { PASS: 0, MISS: 0, "n/a": 0 };
-  const lines = summary.targets.map((t) => {
-    counts[t.verdict]++;
-    const value = t.kind === "f64-share" ? percent(t.value) : times(t.value);
-    return `${t.verdict.padEnd(4)}  ${t.description}  (measured ${value})`;
-  });
+  const lines = [];
+  for (const mode of meta.modes ?? ["single"]) {
+    const mine = summary.targets.filter((t) => t.mode === mode);
+    if (mine.length) lines.push(`${mode}:`);
+    for (const t of mine) {
+      counts[t.verdict]++;
+      const value = ["f64-share", "batch-f64-share", "batch-peak"].includes(t.kind) ? percent(t.value) : times(t.value);
+      lines.push(`  ${t.verdict.padEnd(4)}  ${t.description}  (measured ${value})`);
+    }
+  }
   out.push(`Targets: ${counts.PASS} PASS, ${counts.MISS} MISS, ${counts["n/a"]} n/a\n${lines.join("\n")}`);
   return out.join("\n\n") + "\n";
 }

@@ -1,38 +1,63 @@
 /**
- * The benchmark suite: `npm run bench [-- options]`.
- *
- * Every (contender, shape) is timed in its own child process (bench/worker.mjs), contenders
- * interleaved round-robin within each shape and rounds repeated, and medians over rounds are quoted.
+ * The benchmark suite: `npm run bench [-- options]`. Four modes, each (mode, contender, shape) timed
+ * in its own child process, contenders interleaved round-robin within each shape and rounds repeated,
+ * medians over rounds quoted:
+ * - single: one input's ∇ₓ a^[L] (bench/worker.mjs, benchmark.js), shapes S1–S5;
+ * - batch: per-sample gradients of m = 256 inputs (bench/batch-worker.mjs), shapes S1–S5;
+ * - jacobian: ∂a^[L]/∂x for n_L = 10 against one gradient of the same widths (bench/jacobian-worker.mjs);
+ * - pool: mlpgrad's worker-thread pool against one thread, batch of m, S4 and S5 (bench/pool-worker.mjs).
  * Each round also measures the SIMD peak in its own child (bench/peak.mjs). Then cold start
  * (bench/cold.mjs, fresh processes) and the allocation check (bench/alloc.mjs) run. The parent
- * computes the f64 reference gradients the children check themselves against, prints the report,
- * and writes bench/results/latest.json and bench/results/ratios.svg.
+ * computes the f64 references the children check themselves against (batch references go to the
+ * children as raw files, kept in the temporary directory between runs), prints the report, and writes
+ * bench/results/latest.json, ratios.svg (single input) and ratios-batch.svg.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderRatioChart } from "./chart.mjs";
-import { parseOptions } from "./child-io.mjs";
+import { parseOptions, readFloat64File, writeFloat64File } from "./child-io.mjs";
 import { runChild } from "./children.mjs";
 import { BASELINE, CONTENDERS, contender } from "./contenders/index.mjs";
-import { finiteDifferenceError, referenceGradient } from "./reference.mjs";
+import { finiteDifferenceError, referenceGradient, referenceGradients, referenceJacobian } from "./reference.mjs";
 import { formatReport } from "./report.mjs";
-import { DEFAULT_SEED, flopsPerGradient, makeNetwork, SHAPES, shapeSizes } from "./shapes.mjs";
+import { DEFAULT_SEED, flopsPerGradient, JACOBIAN_SHAPES, makeInputs, makeNetwork, PAIRED_SHAPE, SHAPES, shapeSizes } from "./shapes.mjs";
 import { summarize } from "./summary.mjs";
+
+/** The modes, in the order a round runs them. */
+const MODES = ["single", "batch", "jacobian", "pool"];
+/**
+ * Contenders the Jacobian mode times: mlpgrad and the two fastest peers (tfjs-cpu can too, with
+ * `node bench/jacobian-worker.mjs tfjs-cpu J4`, but it is 3× slower than tfjs-wasm and adds nothing).
+ */
+const JACOBIAN_CONTENDERS = ["mlpgrad-f32", "mlpgrad-f64", "tfjs-wasm", "jax-js"];
+/** Where batch references are cached between runs (see batchReferencePath). */
+const REFERENCE_CACHE = join(os.tmpdir(), "mlpgrad-bench-references");
+/** Shapes the pool mode runs on: the two whose batches give each thread enough work. */
+const POOL_SHAPES = ["S4", "S5"];
 
 const USAGE = `usage: npm run bench -- [options]
   --quick              1 round, short timings (under 2 minutes)
-  --rounds N           full rounds over every (shape, contender) (default 3, 1 with --quick)
-  --shapes S1,S3       shapes to run (default all: ${Object.keys(SHAPES).join(",")})
-  --contenders a,b     contenders to run (default all: ${Object.keys(CONTENDERS).join(",")})
-  --min-time S         benchmark.js minTime per sample in seconds (default 0.1, 0.05 with --quick)
-  --max-time S         benchmark.js maxTime per child in seconds (default 1.5, 0.3 with --quick)
+  --mode a,b           modes to run (default all: ${MODES.join(",")})
+  --rounds N           full rounds over every (mode, shape, contender) (default 3, 1 with --quick)
+  --shapes S1,S3       shapes to run (default all: ${Object.keys(SHAPES).join(",")}); the Jacobian shapes
+                       ${Object.entries(PAIRED_SHAPE).map(([j, s]) => `${j} (with ${s})`).join(", ")} run when named or when their pair is,
+                       the pool on ${POOL_SHAPES.join(", ")} when selected
+  --contenders a,b     contenders to run (default all: ${Object.keys(CONTENDERS).join(",")});
+                       the Jacobian mode has ${JACOBIAN_CONTENDERS.join(", ")}
+  --batch N            inputs per batch in the batch and pool modes (default 256)
+  --threads N          threads of the pool (default 2)
+  --min-time S         shortest sample in seconds (benchmark.js minTime) (default 0.1, 0.05 with --quick)
+  --max-time S         sampling time per child in seconds (benchmark.js maxTime) (default 1.5, 0.3 with --quick)
   --cold-runs N        fresh processes per cold-start contender (default 5, 3 with --quick)
   --seed N             network seed (default ${DEFAULT_SEED})
-  --no-peak --no-cold --no-alloc   skip those parts
-  --out DIR            where latest.json and ratios.svg go (default bench/results)`;
+  --min-samples N      samples per child in the batch, Jacobian and pool modes (default 5, 3 with --quick)…
+  --budget S           …unless sampling has taken S seconds already (default 5, 1 with --quick; ≥ 1 sample)
+  --no-peak --no-cold --no-alloc   skip those parts (cold start and allocation run with the single mode)
+  --out DIR            where latest.json, ratios.svg and ratios-batch.svg go (default bench/results)`;
 
 /** Contenders timed from a fresh process in the cold-start comparison. */
 const COLD_CONTENDERS = [BASELINE, "tfjs-wasm"];
@@ -52,10 +77,17 @@ function readSettings(argv) {
   const settings = {
     quick,
     rounds: Number(options.rounds ?? (quick ? 1 : 3)),
+    modes: list(options.mode, MODES),
     shapes: list(options.shapes, Object.keys(SHAPES)),
     contenders: list(options.contenders, Object.keys(CONTENDERS)),
+    batch: Number(options.batch ?? 256),
+    threads: Number(options.threads ?? 2),
     minTime: Number(options["min-time"] ?? (quick ? 0.05 : 0.1)),
     maxTime: Number(options["max-time"] ?? (quick ? 0.3 : 1.5)),
+    // The modes timed by timing.mjs: samples per child, and the sampling time after which fewer will
+    // do (a batch call of tfjs-cpu on S5 takes seconds).
+    minSamples: Number(options["min-samples"] ?? (quick ? 3 : 5)),
+    budget: Number(options.budget ?? (quick ? 1 : 5)),
     warmupMs: quick ? 100 : 300,
     coldRuns: Number(options["cold-runs"] ?? (quick ? 3 : 5)),
     seed: Number(options.seed ?? DEFAULT_SEED),
@@ -66,8 +98,29 @@ function readSettings(argv) {
   };
   settings.shapes.forEach(shapeSizes); // unknown names fail here, with the list of known ones
   settings.contenders.forEach(contender);
+  for (const mode of settings.modes) {
+    if (!MODES.includes(mode)) throw new Error(`unknown mode "${mode}": expected one of ${MODES.join(", ")}`);
+  }
+  if (!(Number.isInteger(settings.batch) && settings.batch >= 1)) throw new Error(`--batch must be a positive integer, got ${options.batch}`);
+  if (!(Number.isInteger(settings.threads) && settings.threads >= 1)) throw new Error(`--threads must be a positive integer, got ${options.threads}`);
+  // What each mode runs, from the selection.
+  const singleShapes = settings.shapes.filter((name) => name in SHAPES);
+  const has = (mode) => settings.modes.includes(mode);
+  settings.cold &&= has("single");
+  settings.alloc &&= has("single");
+  settings.plan = {
+    single: has("single") ? { shapes: singleShapes, contenders: settings.contenders } : null,
+    batch: has("batch") ? { shapes: singleShapes, contenders: settings.contenders } : null,
+    jacobian: has("jacobian")
+      ? {
+          shapes: Object.keys(JACOBIAN_SHAPES).filter((j) => settings.shapes.includes(j) || settings.shapes.includes(PAIRED_SHAPE[j])),
+          contenders: settings.contenders.filter((name) => JACOBIAN_CONTENDERS.includes(name)),
+        }
+      : null,
+    pool: has("pool") ? { shapes: POOL_SHAPES.filter((name) => settings.shapes.includes(name)), contenders: ["mlpgrad-pool"] } : null,
+  };
   const library = new URL("../dist/src/index.js", import.meta.url);
-  if (settings.contenders.some((name) => name.startsWith("mlpgrad")) && !existsSync(library)) {
+  if ((settings.contenders.some((name) => name.startsWith("mlpgrad")) || has("pool")) && !existsSync(library)) {
     throw new Error(`mlpgrad is not built (${fileURLToPath(library)} is missing): run \`npm run build\` first`);
   }
   if (!(settings.rounds >= 1)) throw new Error(`--rounds must be at least 1, got ${options.rounds}`);
@@ -82,11 +135,21 @@ function gitCommit() {
   }
 }
 
+/** Whether the library's sources differ from the commit (dist/ may then hold work in progress). */
+function librarySourcesChanged() {
+  try {
+    const status = execFileSync("git", ["status", "--porcelain", "--", "src", "assembly"], { stdio: ["ignore", "pipe", "ignore"] });
+    return status.toString().trim().length > 0;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The parent's f64 oracle per shape, itself checked against finite differences. */
 function prepareShapes(settings) {
   const shapes = {};
   const references = {};
-  for (const name of settings.shapes) {
+  for (const name of settings.plan.single?.shapes ?? []) {
     const net = makeNetwork(name, settings.seed);
     const reference = referenceGradient(net);
     const fdError = finiteDifferenceError(net, reference);
@@ -97,31 +160,129 @@ function prepareShapes(settings) {
   return { shapes, references };
 }
 
+/**
+ * Where the batch reference for (shape, m, seed) is kept between runs: it takes seconds to compute
+ * for S5 (256 plain-JS gradients). The name hashes the code that makes it (reference.mjs and
+ * shapes.mjs), so a change to either computes it afresh.
+ */
+function batchReferencePath(name, settings) {
+  const hash = createHash("sha256");
+  for (const file of ["reference.mjs", "shapes.mjs"]) hash.update(readFileSync(new URL(`./${file}`, import.meta.url)));
+  hash.update(`${name} ${settings.batch} ${settings.seed}`);
+  return join(REFERENCE_CACHE, `${name}-b${settings.batch}-${hash.digest("hex").slice(0, 16)}.f64`);
+}
+
+/**
+ * The per-sample f64 gradients of the batch (batch and pool modes), one raw file per shape that the
+ * children read (cached, see batchReferencePath); the last row is checked against finite differences
+ * on every run, cached or not.
+ */
+function prepareBatches(settings) {
+  const shapes = {};
+  const files = {};
+  const names = [...new Set([...(settings.plan.batch?.shapes ?? []), ...(settings.plan.pool?.shapes ?? [])])];
+  if (names.length) mkdirSync(REFERENCE_CACHE, { recursive: true });
+  for (const name of names) {
+    const t0 = performance.now();
+    const net = makeNetwork(name, settings.seed);
+    const xs = makeInputs(name, settings.batch, settings.seed);
+    const n1 = net.sizes[0];
+    const path = batchReferencePath(name, settings);
+    const cached = existsSync(path) ? readFloat64File(path) : null;
+    const reference = cached?.length === xs.length ? cached : referenceGradients(net, xs);
+    if (reference !== cached) writeFloat64File(path, reference);
+    const last = (settings.batch - 1) * n1;
+    const fdError = finiteDifferenceError(net, reference.subarray(last), { x: xs.subarray(last) });
+    if (!(fdError < 1e-6)) throw new Error(`the f64 batch reference for ${name} disagrees with finite differences (${fdError}; ${path})`);
+    files[name] = path;
+    shapes[name] = { sizes: net.sizes, flopsPerSample: flopsPerGradient(net.sizes), batch: settings.batch, fdError, cached: reference === cached };
+    progress(`[reference] ${name} batch of ${settings.batch}: ${reference === cached ? "cached" : "computed"}, ${(performance.now() - t0).toFixed(0)} ms`);
+  }
+  return { shapes, files };
+}
+
+/** The f64 Jacobians of the Jacobian shapes and the gradients of their n_L = 1 pairs. */
+function prepareJacobians(settings) {
+  const shapes = {};
+  const references = {};
+  for (const name of settings.plan.jacobian?.shapes ?? []) {
+    const net = makeNetwork(name, settings.seed);
+    const pair = makeNetwork(PAIRED_SHAPE[name], settings.seed);
+    const jacobian = referenceJacobian(net);
+    const n1 = net.sizes[0];
+    const nL = net.sizes[net.sizes.length - 1];
+    const fdError = finiteDifferenceError(net, jacobian.subarray((nL - 1) * n1), { output: nL - 1 });
+    if (!(fdError < 1e-6)) throw new Error(`the f64 Jacobian for ${name} disagrees with finite differences (${fdError})`);
+    shapes[name] = { sizes: net.sizes, paired: PAIRED_SHAPE[name], pairedSizes: pair.sizes, fdError };
+    references[name] = { jacobian: Array.from(jacobian), gradient: Array.from(referenceGradient(pair)) };
+  }
+  return { shapes, references };
+}
+
 /** Rotates the contender order each round, so no contender always runs first or last. */
 const rotate = (items, by) => items.map((_, k) => items[(k + by) % items.length]);
 
-function describeRun(result) {
-  if (result.status === "ok") return `${result.bench.medianSampleUs.toFixed(2)} µs ±${result.bench.rme.toFixed(1)}%`;
+/** One progress line's worth of a child's result. */
+function describeRun(mode, result, batch) {
+  if (result.status === "ok") {
+    const rme = Number.isFinite(result.bench.rme) ? ` ±${result.bench.rme.toFixed(1)}%` : "";
+    switch (mode) {
+      case "batch":
+        return `${(result.bench.medianSampleUs / batch).toFixed(2)} µs/sample${rme}${result.variant !== "gradientBatch" ? ` (${result.variant})` : ""}`;
+      case "jacobian":
+        return `Jacobian ${result.bench.medianSampleUs.toFixed(1)} µs = ${result.ratio.toFixed(2)} × gradient ${result.gradientBench.medianSampleUs.toFixed(1)} µs`;
+      case "pool":
+        return `${result.threads} threads ${(result.bench.medianSampleUs / batch).toFixed(2)} vs 1 thread ${(result.singleBench.medianSampleUs / batch).toFixed(2)} µs/sample: ${result.speedup.toFixed(2)}×`;
+      default:
+        return `${result.bench.medianSampleUs.toFixed(2)} µs${rme}`;
+    }
+  }
   if (result.status === "FAILED") return `FAILED (rel. error ${result.relErr})`;
+  if (result.status === "SKIPPED") return `SKIPPED: ${result.reason}`;
   return `ERROR ${String(result.error).split("\n")[0]}`;
 }
 
-/** Rounds of (peak, then every shape × contender in rotated order), each child on its own. */
-async function runRounds(settings, references, raw) {
-  const workerArgs = ["--seed", String(settings.seed), "--min-time", String(settings.minTime),
+/** Rounds of (peak, then every mode's shapes × contenders in rotated order), each child on its own. */
+async function runRounds(settings, inputs, raw) {
+  const timing = ["--seed", String(settings.seed), "--min-time", String(settings.minTime),
     "--max-time", String(settings.maxTime), "--warmup-ms", String(settings.warmupMs)];
+  const sampled = [...timing, "--min-samples", String(settings.minSamples), "--budget", String(settings.budget)];
+  const batched = [...sampled, "--batch", String(settings.batch)];
+  // What each mode's child is, how it is called and where its results go.
+  const children = {
+    single: { script: "worker.mjs", args: (name, shape) => [name, shape, ...timing], job: (shape) => ({ reference: inputs.single[shape] }), runs: raw.runs },
+    batch: {
+      script: "batch-worker.mjs",
+      // mlpgrad's batches also time the peak loop interleaved, for a same-process share of peak.
+      args: (name, shape) => [name, shape, ...batched, ...(settings.peak && name.startsWith("mlpgrad") ? ["--peak"] : [])],
+      job: (shape) => ({ referenceFile: inputs.batch[shape] }),
+      runs: raw.batchRuns,
+    },
+    jacobian: { script: "jacobian-worker.mjs", args: (name, shape) => [name, shape, ...sampled], job: (shape) => inputs.jacobian[shape], runs: raw.jacobianRuns },
+    pool: { script: "pool-worker.mjs", args: (_, shape) => [shape, ...batched, "--threads", String(settings.threads)], job: (shape) => ({ referenceFile: inputs.batch[shape] }), runs: raw.poolRuns },
+  };
   for (let round = 1; round <= settings.rounds; round++) {
     const tag = `[round ${round}/${settings.rounds}]`;
     if (settings.peak) {
+      const t0 = performance.now();
       const peak = await runChild("peak.mjs", ["--ms", settings.quick ? "10" : "20"]);
+      raw.meta.modeSeconds.peak = (raw.meta.modeSeconds.peak ?? 0) + (performance.now() - t0) / 1000;
       raw.peakRuns.push({ round, ...peak });
       progress(`${tag} SIMD peak: ${peak.status === "ok" ? `f32x4 ${peak.f32x4.gflops.toFixed(1)}, f64x2 ${peak.f64x2.gflops.toFixed(1)} GFLOP/s` : peak.error}`);
     }
-    for (const shape of settings.shapes) {
-      for (const name of rotate(settings.contenders, round - 1)) {
-        const result = await runChild("worker.mjs", [name, shape, ...workerArgs], { job: { reference: references[shape] } });
-        raw.runs.push({ round, ...result, contender: name, shape });
-        progress(`${tag} ${shape} ${name.padEnd(19)} ${describeRun(result)}`);
+    for (const mode of MODES) {
+      const plan = settings.plan[mode];
+      if (!plan) continue;
+      const child = children[mode];
+      for (const shape of plan.shapes) {
+        for (const name of rotate(plan.contenders, round - 1)) {
+          const t0 = performance.now();
+          const result = await runChild(child.script, child.args(name, shape), { job: child.job(shape) });
+          const wallS = (performance.now() - t0) / 1000;
+          raw.meta.modeSeconds[mode] = (raw.meta.modeSeconds[mode] ?? 0) + wallS;
+          child.runs.push({ round, ...result, contender: name, shape, wallS });
+          progress(`${tag} ${mode.padEnd(8)} ${shape} ${name.padEnd(19)} ${describeRun(mode, result, settings.batch)}`);
+        }
       }
     }
   }
@@ -160,32 +321,54 @@ async function main() {
       platform: `${process.platform}-${process.arch}`,
       cpu: cpus[0]?.model?.trim() ?? "unknown CPU",
       cpus: cpus.length,
+      loadAverage: os.loadavg()[0],
       commit: gitCommit(),
+      sourcesChanged: librarySourcesChanged(),
       argv: process.argv.slice(2),
       ...settings,
+      modeSeconds: {},
     },
     shapes: {},
+    batchShapes: {},
+    jacobianShapes: {},
     peakRuns: [],
     runs: [],
+    batchRuns: [],
+    jacobianRuns: [],
+    poolRuns: [],
     coldRuns: [],
     allocRuns: [],
   };
-  const { shapes, references } = prepareShapes(settings);
-  raw.shapes = shapes;
-
-  await runRounds(settings, references, raw);
+  const t0 = performance.now();
+  const single = prepareShapes(settings);
+  const batch = prepareBatches(settings);
+  const jacobian = prepareJacobians(settings);
+  raw.meta.modeSeconds.references = (performance.now() - t0) / 1000;
+  raw.shapes = single.shapes;
+  raw.batchShapes = batch.shapes;
+  raw.jacobianShapes = jacobian.shapes;
+  await runRounds(settings, { single: single.references, batch: batch.files, jacobian: jacobian.references }, raw);
+  const tailStarted = performance.now();
   if (settings.cold) await runColdStarts(settings, raw);
   if (settings.alloc) await runAllocationChecks(settings, raw);
+  if (settings.cold || settings.alloc) raw.meta.modeSeconds["cold start and allocation"] = (performance.now() - tailStarted) / 1000;
   raw.meta.durationS = (performance.now() - started) / 1000;
+  raw.meta.loadAverageEnd = os.loadavg()[0];
 
   const summary = summarize(raw);
   process.stdout.write(formatReport(summary));
   mkdirSync(settings.out, { recursive: true });
-  const jsonPath = join(settings.out, "latest.json");
-  const svgPath = join(settings.out, "ratios.svg");
-  writeFileSync(jsonPath, JSON.stringify({ summary, raw }, null, 1) + "\n");
-  writeFileSync(svgPath, renderRatioChart(summary));
-  progress(`\nwrote ${jsonPath} and ${svgPath} in ${raw.meta.durationS.toFixed(0)} s`);
+  const written = [join(settings.out, "latest.json")];
+  writeFileSync(written[0], JSON.stringify({ summary, raw }, null, 1) + "\n");
+  if (Object.keys(summary.shapes).length) {
+    written.push(join(settings.out, "ratios.svg"));
+    writeFileSync(written.at(-1), renderRatioChart(summary, "single"));
+  }
+  if (summary.batch && Object.keys(summary.batch.shapes).length) {
+    written.push(join(settings.out, "ratios-batch.svg"));
+    writeFileSync(written.at(-1), renderRatioChart(summary, "batch"));
+  }
+  progress(`\nwrote ${written.join(", ")} in ${raw.meta.durationS.toFixed(0)} s`);
 }
 
 main().catch((error) => {

@@ -3,6 +3,9 @@
  * the median over rounds of µs per gradient (see timeOf), with ops/s, benchmark.js's relative margin (from the
  * round that gave the median), GFLOP/s and share of the SIMD peak; the speed-up of mlpgrad-f32
  * (contender median ÷ mlpgrad-f32 median, same run); the f64/f32 speed share; cold-start medians.
+ * The same for a batch (µs per call, then per sample = ÷ m); for the Jacobian its µs, the paired
+ * gradient's µs and their same-process ratio; for the pool the one-thread and pool µs per sample and
+ * the median of the same-process speed-ups.
  */
 import { BASELINE } from "./contenders/index.mjs";
 import { median, medianItem } from "./stats.mjs";
@@ -85,28 +88,148 @@ function summarizeCold(coldRuns) {
   return { medians, phases, ratios, failures };
 }
 
-/** Builds the run summary from the raw record that run.mjs collects. */
-export function summarize(raw) {
-  const peak = summarizePeak(raw.peakRuns);
+/**
+ * Adds to every contender of one shape its speed-up (its µs ÷ mlpgrad-f32's) and share of the SIMD
+ * peak of its precision; returns the f64/f32 speed share (mlpgrad-f32 µs ÷ mlpgrad-f64 µs).
+ */
+function compareContenders(contenders, peak) {
+  const base = contenders[BASELINE];
+  const baseUs = base?.status === "ok" ? base.medianUs : NaN;
+  for (const entry of Object.values(contenders)) {
+    entry.speedup = entry.status === "ok" ? entry.medianUs / baseUs : NaN;
+    const ceiling = entry.precision === "f64" ? peak.f64x2 : peak.f32x4;
+    entry.peakShare = entry.status === "ok" ? entry.gflops / ceiling : NaN;
+  }
+  const f64 = contenders["mlpgrad-f64"];
+  return f64?.status === "ok" ? baseUs / f64.medianUs : NaN;
+}
+
+/** The runs of one (shape, contender) in a list of child results. */
+const runsOf = (runs, shape, name) => runs.filter((run) => run.shape === shape && run.contender === name);
+
+function summarizeSingle(raw, peak) {
   const shapes = {};
   for (const [shape, { sizes, flops, fdError }] of Object.entries(raw.shapes)) {
     const contenders = {};
     for (const name of raw.meta.contenders) {
-      const runs = raw.runs.filter((run) => run.shape === shape && run.contender === name);
+      const runs = runsOf(raw.runs, shape, name);
       if (runs.length) contenders[name] = combineRuns(runs, flops);
     }
-    const base = contenders[BASELINE];
-    const baseUs = base?.status === "ok" ? base.medianUs : NaN;
-    for (const entry of Object.values(contenders)) {
-      entry.speedup = entry.status === "ok" ? entry.medianUs / baseUs : NaN;
-      const ceiling = entry.precision === "f64" ? peak.f64x2 : peak.f32x4;
-      entry.peakShare = entry.status === "ok" ? entry.gflops / ceiling : NaN;
-    }
-    const f64 = contenders["mlpgrad-f64"];
-    const f64Share = f64?.status === "ok" ? baseUs / f64.medianUs : NaN;
+    const f64Share = compareContenders(contenders, peak);
     shapes[shape] = { sizes, flops, fdError, contenders, f64Share };
   }
-  const summary = { meta: raw.meta, peak, shapes, cold: summarizeCold(raw.coldRuns), alloc: raw.allocRuns };
+  return shapes;
+}
+
+/** Per-sample gradients of a batch of m: timed per call, quoted per sample (µs ÷ m). */
+function summarizeBatch(raw, peak) {
+  const plan = raw.meta.plan?.batch;
+  if (!plan) return null;
+  const m = raw.meta.batch;
+  const shapes = {};
+  for (const shape of plan.shapes) {
+    const { sizes, flopsPerSample, fdError } = raw.batchShapes[shape];
+    const contenders = {};
+    for (const name of plan.contenders) {
+      const runs = runsOf(raw.batchRuns, shape, name);
+      if (!runs.length) continue;
+      const entry = combineRuns(runs, flopsPerSample * m);
+      const ok = runs.filter((run) => run.status === "ok");
+      if (entry.status === "ok") {
+        entry.perSampleUs = entry.medianUs / m;
+        entry.samplesPerSec = 1e6 / entry.perSampleUs;
+        entry.variant = medianItem(ok, timeOf).variant;
+        const names = Object.keys(ok[0].variants ?? {});
+        if (names.length > 1) {
+          entry.variantsPerSampleUs = Object.fromEntries(names.map((v) => [v, median(ok.map((run) => run.variants[v]?.medianSampleUs)) / m]));
+        }
+      }
+      contenders[name] = entry;
+    }
+    const f64Share = compareContenders(contenders, peak);
+    // Where the peak loop was timed interleaved with the batch (mlpgrad), that peak is the ceiling.
+    for (const [name, entry] of Object.entries(contenders)) {
+      const ok = runsOf(raw.batchRuns, shape, name).filter((run) => run.status === "ok" && run.peak);
+      if (entry.status !== "ok" || !ok.length) continue;
+      entry.roundPeakShare = entry.peakShare;
+      entry.sameProcessPeak = median(ok.map((run) => run.peak.gflops));
+      entry.peakShare = entry.gflops / entry.sameProcessPeak;
+    }
+    shapes[shape] = { sizes, flopsPerSample, fdError, contenders, f64Share };
+  }
+  return { batch: m, shapes };
+}
+
+/** The Jacobian's µs, its paired gradient's µs, their same-process ratio, and × mlpgrad-f32. */
+function summarizeJacobian(raw) {
+  const plan = raw.meta.plan?.jacobian;
+  if (!plan) return null;
+  const shapes = {};
+  for (const shape of plan.shapes) {
+    const contenders = {};
+    for (const name of plan.contenders) {
+      const runs = runsOf(raw.jacobianRuns, shape, name);
+      if (!runs.length) continue;
+      const entry = combineRuns(runs, NaN);
+      delete entry.gflops;
+      const ok = runs.filter((run) => run.status === "ok");
+      if (entry.status === "ok") {
+        entry.gradientUs = median(ok.map((run) => run.gradientBench.medianSampleUs));
+        entry.ratio = median(ok.map((run) => run.ratio));
+      }
+      contenders[name] = entry;
+    }
+    const baseUs = contenders[BASELINE]?.status === "ok" ? contenders[BASELINE].medianUs : NaN;
+    for (const entry of Object.values(contenders)) entry.speedup = entry.status === "ok" ? entry.medianUs / baseUs : NaN;
+    shapes[shape] = { ...raw.jacobianShapes[shape], contenders };
+  }
+  return { shapes };
+}
+
+/** The pool against one thread: µs per sample of each and the median same-process speed-up. */
+function summarizePool(raw) {
+  const plan = raw.meta.plan?.pool;
+  if (!plan) return null;
+  const m = raw.meta.batch;
+  const shapes = {};
+  for (const shape of plan.shapes) {
+    const runs = raw.poolRuns.filter((run) => run.shape === shape);
+    if (!runs.length) continue;
+    const skipped = runs.find((run) => run.status === "SKIPPED");
+    if (skipped) {
+      shapes[shape] = { status: "SKIPPED", reason: skipped.reason, rounds: runs.length };
+      continue;
+    }
+    const entry = combineRuns(runs, (runs[0].flopsPerSample ?? NaN) * m);
+    const ok = runs.filter((run) => run.status === "ok");
+    if (entry.status === "ok") {
+      Object.assign(entry, {
+        perSampleUs: entry.medianUs / m,
+        singlePerSampleUs: median(ok.map((run) => run.singleBench.medianSampleUs)) / m,
+        speedup: median(ok.map((run) => run.speedup)),
+      });
+    }
+    entry.requestedThreads = runs[0].requestedThreads;
+    entry.threads = (ok[0] ?? runs[0]).threads;
+    entry.fallbackReason = (ok[0] ?? runs[0]).fallbackReason;
+    shapes[shape] = entry;
+  }
+  return { batch: m, threads: raw.meta.threads, shapes };
+}
+
+/** Builds the run summary from the raw record that run.mjs collects. */
+export function summarize(raw) {
+  const peak = summarizePeak(raw.peakRuns);
+  const summary = {
+    meta: raw.meta,
+    peak,
+    shapes: summarizeSingle(raw, peak),
+    batch: summarizeBatch(raw, peak),
+    jacobian: summarizeJacobian(raw),
+    pool: summarizePool(raw),
+    cold: summarizeCold(raw.coldRuns),
+    alloc: raw.allocRuns,
+  };
   summary.targets = evaluateTargets(summary);
   return summary;
 }
