@@ -113,6 +113,8 @@ function batchSection(shape, entry, summary) {
       how,
     ]);
   }
+  const skip = summary.meta.plan?.batch?.skip;
+  if (skip?.shapes.includes(shape)) notes.push(`  not timed with --quick (seconds a call): ${skip.contenders.join(", ")}; the full run times them`);
   const lines = [title, table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "l", "l"]), ...notes];
   const base = entry.contenders[BASELINE];
   const peakHow = Number.isFinite(base?.sameProcessPeak)
