@@ -22,9 +22,9 @@ const m = Number(options.batch ?? 256);
 const seed = options.seed !== undefined ? Number(options.seed) : DEFAULT_SEED;
 const timing = {
   minTime: Number(options["min-time"] ?? 0.1),
-  maxTime: Number(options["max-time"] ?? 1.5),
+  maxTime: Number(options["max-time"] ?? 0.75),
   minSamples: Number(options["min-samples"] ?? 5),
-  budget: Number(options.budget ?? 5),
+  budget: Number(options.budget ?? 4),
 };
 const warmupMs = Number(options["warmup-ms"] ?? 300);
 

@@ -218,7 +218,8 @@ export function formatReport(summary) {
       `${meta.sourcesChanged ? " with uncommitted changes in src/ or assembly/" : ""}\n` +
       `run time ${fixed(meta.durationS, 0)} s: ${Object.entries(meta.modeSeconds ?? {}).map(([part, sec]) => `${part} ${fixed(sec, 0)} s`).join(", ")}\n` +
       `µs: median of benchmark.js samples (single input) or of timing.mjs samples (the other modes, ≥ ${meta.minSamples} a child), ` +
-      `minTime ${meta.minTime} s, maxTime ${meta.maxTime} s, then median over ${meta.rounds} round(s); ± is the 95% rme\n` +
+      `minTime ${meta.minTime} s, maxTime ${meta.maxTime} s (others ${meta.sampledMaxTime ?? meta.maxTime} s, budget ${meta.budget} s), ` +
+      `then median over ${meta.rounds} round(s); ± is the 95% rme\n` +
       `speed-up = contender µs ÷ ${BASELINE} µs (same run); GFLOP/s counts 4·Σ n_l·n_(l-1) flop per gradient\n` +
       `shared machine (${meta.cpus} CPUs${Number.isFinite(meta.loadAverage) ? `, load average ${meta.loadAverage.toFixed(1)} at the start, ${fixed(meta.loadAverageEnd, 1)} at the end` : ""}): ` +
       "absolute times drift by up to 2× between runs; ratios from one run are what count",

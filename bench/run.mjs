@@ -59,11 +59,13 @@ const USAGE = `usage: npm run bench -- [options]
   --batch N            inputs per batch in the batch and pool modes (default 256)
   --threads N          threads of the pool (default 2)
   --min-time S         shortest sample in seconds (benchmark.js minTime) (default 0.1, 0.05 with --quick)
-  --max-time S         sampling time per child in seconds (benchmark.js maxTime) (default 1.5, 0.3 with --quick)
+  --max-time S         sampling time per child in seconds (benchmark.js maxTime) (default 1.5 for the
+                       single mode and 0.75 for the others, 0.3 with --quick)
   --cold-runs N        fresh processes per cold-start contender (default 5, 3 with --quick)
   --seed N             network seed (default ${DEFAULT_SEED})
   --min-samples N      samples per child in the batch, Jacobian and pool modes (default 5, 3 with --quick)…
-  --budget S           …unless sampling has taken S seconds already (default 5, 1 with --quick; ≥ 1 sample)
+  --budget S           …unless one more round of samples would end past S seconds (default 4, 1 with
+                       --quick; ≥ 1 sample)
   --no-peak --no-cold --no-alloc   skip those parts (cold start and allocation run with the single mode)
   --out DIR            where latest.json, ratios.svg and ratios-batch.svg go (default bench/results)`;
 
@@ -92,10 +94,12 @@ function readSettings(argv) {
     threads: Number(options.threads ?? 2),
     minTime: Number(options["min-time"] ?? (quick ? 0.05 : 0.1)),
     maxTime: Number(options["max-time"] ?? (quick ? 0.3 : 1.5)),
+    // Interleaved samples with a median need less time than benchmark.js's runs: half, in the full run.
+    sampledMaxTime: Number(options["max-time"] ?? (quick ? 0.3 : 0.75)),
     // The modes timed by timing.mjs: samples per child, and the sampling time after which fewer will
     // do (a batch call of tfjs-cpu on S5 takes seconds).
     minSamples: Number(options["min-samples"] ?? (quick ? 3 : 5)),
-    budget: Number(options.budget ?? (quick ? 1 : 5)),
+    budget: Number(options.budget ?? (quick ? 1 : 4)),
     warmupMs: quick ? 100 : 300,
     coldRuns: Number(options["cold-runs"] ?? (quick ? 3 : 5)),
     seed: Number(options.seed ?? DEFAULT_SEED),
@@ -256,7 +260,8 @@ function describeRun(mode, result, batch) {
 async function runRounds(settings, inputs, raw) {
   const timing = ["--seed", String(settings.seed), "--min-time", String(settings.minTime),
     "--max-time", String(settings.maxTime), "--warmup-ms", String(settings.warmupMs)];
-  const sampled = [...timing, "--min-samples", String(settings.minSamples), "--budget", String(settings.budget)];
+  const sampled = ["--seed", String(settings.seed), "--min-time", String(settings.minTime), "--max-time", String(settings.sampledMaxTime),
+    "--warmup-ms", String(settings.warmupMs), "--min-samples", String(settings.minSamples), "--budget", String(settings.budget)];
   const batched = [...sampled, "--batch", String(settings.batch)];
   // What each mode's child is, how it is called and where its results go.
   const children = {

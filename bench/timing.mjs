@@ -4,8 +4,8 @@
  * a sample size (calls per sample) so that a sample lasts at least minTime; samples of the functions
  * then alternate, A B A B …, until every function has minSamples samples and maxTime has passed,
  * so a noisy neighbour on this shared machine slows both sides of a ratio alike. A budget caps calls
- * of seconds (tfjs-cpu on S5 takes ~3 s for 256 inputs): once sampling has run for `budget` seconds,
- * it stops with fewer than minSamples, though never with none. A call that returns
+ * of seconds (tfjs-cpu on S5 takes ~3 s for 256 inputs): sampling stops with fewer than minSamples,
+ * though never with none, when another round of samples would end past `budget` seconds. A call that returns
  * a promise is awaited; a synchronous one is not, so sync loops pay no microtask per call.
  * The time per call quoted is the median over samples, as in the benchmark.js children.
  */
@@ -67,10 +67,13 @@ export async function sampleInterleaved(fns, { minTime = 0.1, maxTime = 1, minSa
     counts.push(count);
   }
   const t0 = performance.now();
+  let roundMs = performance.now() - started; // calibration ≈ one round of samples, or more
   while (samples.some((s) => s.length < minSamples) || performance.now() - t0 < maxTime * 1000) {
     if (samples[0].length >= maxSamples) break;
-    if (performance.now() - started >= budget * 1000 && samples.every((s) => s.length > 0)) break;
+    if (performance.now() - started + roundMs > budget * 1000 && samples.every((s) => s.length > 0)) break;
+    const roundStarted = performance.now();
     for (let f = 0; f < fns.length; f++) samples[f].push(((await timeCalls(fns[f], counts[f])) * 1000) / counts[f]);
+    roundMs = performance.now() - roundStarted;
   }
   return samples.map((s, f) => describeSamples(s, counts[f], { minTime, maxTime, minSamples, budget }));
 }
