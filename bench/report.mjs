@@ -159,14 +159,14 @@ function jacobianSection(jacobian, summary) {
 }
 
 function poolSection(pool, summary) {
-  const header = ["shape", "1 thread µs/sample", "pool µs/sample", "speed-up", "target", "threads", "fallbackReason"];
+  const header = ["shape", "1 thread µs/sample", "pool µs/sample", "speed-up", "target", "threads", "fallbackReason", "load avg"];
   const rows = [];
   const notes = [];
   for (const [shape, entry] of Object.entries(pool.shapes)) {
     const target = targetCell(summary.targets, shape, undefined, "pool-speedup");
     if (entry.status !== "ok") {
       notes.push(failureNote(shape, entry));
-      rows.push([shape, entry.status, "", "", target, "", ""]);
+      rows.push([shape, entry.status, "", "", target, "", "", ""]);
       continue;
     }
     rows.push([
@@ -177,12 +177,13 @@ function poolSection(pool, summary) {
       target,
       `${entry.threads} of ${entry.requestedThreads}`,
       entry.fallbackReason ?? "none",
+      fixed(entry.loadAverage, 1),
     ]);
   }
   const title =
     `Pool: createMLPPool({ threads: ${pool.threads} }) against net.gradientBatch on one thread, batch of ${pool.batch}, f32, ` +
-    "timed interleaved in one process";
-  return [title, table(header, rows, ["l", "r", "r", "r", "l", "r", "l"]), ...notes].join("\n");
+    "timed interleaved in one process\n(load avg: the machine's 1-minute load as the child started; a second thread gains only on a free core)";
+  return [title, table(header, rows, ["l", "r", "r", "r", "l", "r", "l", "r"]), ...notes].join("\n");
 }
 
 function coldSection(cold) {

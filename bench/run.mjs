@@ -292,11 +292,13 @@ async function runRounds(settings, inputs, raw) {
       for (const shape of plan.shapes) {
         const skipped = (name) => plan.skip?.shapes.includes(shape) && plan.skip.contenders.includes(name);
         for (const name of rotate(plan.contenders.filter((name) => !skipped(name)), round - 1)) {
+          // The 1-minute load average as the child starts: a pool needs a free core, for one.
+          const loadAverage = os.loadavg()[0];
           const t0 = performance.now();
           const result = await runChild(child.script, child.args(name, shape), { job: child.job(shape) });
           const wallS = (performance.now() - t0) / 1000;
           raw.meta.modeSeconds[mode] = (raw.meta.modeSeconds[mode] ?? 0) + wallS;
-          child.runs.push({ round, ...result, contender: name, shape, wallS });
+          child.runs.push({ round, ...result, contender: name, shape, wallS, loadAverage });
           progress(`${tag} ${mode.padEnd(8)} ${shape} ${name.padEnd(19)} ${describeRun(mode, result, settings.batch)}`);
         }
       }

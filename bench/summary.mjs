@@ -209,6 +209,7 @@ function summarizePool(raw) {
         speedup: median(ok.map((run) => run.speedup)),
       });
     }
+    entry.loadAverage = median(runs.map((run) => run.loadAverage));
     entry.requestedThreads = runs[0].requestedThreads;
     entry.threads = (ok[0] ?? runs[0]).threads;
     entry.fallbackReason = (ok[0] ?? runs[0]).fallbackReason;
