@@ -12,7 +12,7 @@
  */
 import type { Kernels } from "./engine.js";
 import { MLPError, describe } from "./errors.js";
-import { BLOCK_COLUMNS, alignUp, type BlockLayout, type NetworkLayout } from "./memory.js";
+import { BLOCK_COLUMNS, VECTOR_BYTES, alignUp, type BlockLayout, type NetworkLayout } from "./memory.js";
 import type { Precision } from "./model.js";
 
 type View = Float32Array | Float64Array;
@@ -93,9 +93,12 @@ export class BatchRunner {
     const n1 = sizes[0];
     const nL = sizes[count];
     this.forwardNet(layout.plan, count, layout.x);
+    // Columns are rounded up to a whole vector, not to gemm's tile of 8: gemmT has a one-vector tile,
+    // and n_L = 10 then costs 12 columns (f32) instead of 16.
+    const lanes = VECTOR_BYTES >> shift;
     for (let k0 = 0; k0 < nL; k0 += block.mb) {
       const columns = Math.min(block.mb, nL - k0);
-      const mb = alignUp(columns, BLOCK_COLUMNS);
+      const mb = alignUp(columns, lanes);
       // G^[L] = columns k0.. of diag(s^[L]).
       const view = this.ctx.view();
       const top = block.layers[count - 1].g >> shift;

@@ -92,6 +92,19 @@ for (const [sizes, acts] of [
   });
 }
 
+test("jacobian for every n_L from 1 to 13 (blocks one vector wide, and every tile tail of gemmT)", () => {
+  for (const { name, engine } of builds) {
+    for (const precision of ["f64", "f32"] as const) {
+      for (let nL = 1; nL <= 13; nL++) {
+        const c = randomCase([9, 6, nL], ["tanh", "sigmoid"], precision, 360 + nL);
+        const net = engine.createMLP(c.spec);
+        closeTo(net.jacobian(c.x), ref.jacobian(c.ref, c.x).flat(), TOL[precision], `${name} ${precision} n_L = ${nL}`);
+        net.dispose();
+      }
+    }
+  }
+});
+
 test("a batch of 100,000 inputs runs in the fixed batch buffers: memory does not grow with m", () => {
   const engine = builds[0].engine;
   const c = randomCase([2, 2, 3, 1], "sigmoid", "f32", 340);
