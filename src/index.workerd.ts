@@ -14,7 +14,7 @@
 import simdModule from "../build/mlpgrad.simd.wasm";
 import type { Engine, GradientFunction } from "./engine.js";
 import { MLPError } from "./errors.js";
-import { createEngine as createEngineFrom, init as initFrom, type InitOptions, type WasmSource } from "./init.js";
+import { createEngine as createEngineFrom, init as initFrom, isOptions, type InitOptions, type WasmSource } from "./init.js";
 import type { MLPSpec } from "./model.js";
 import { MLPPool, createMLPPool as createMLPPoolOn, type MLPPoolOptions } from "./pool.js";
 
@@ -47,20 +47,6 @@ function withImportedKernels(options: InitOptions, caller: string): InitOptions 
     );
   }
   return { ...options, source: SIMD_MODULE };
-}
-
-/** Whether init()'s first argument is options rather than a source (as in init.ts). */
-function isOptions(value: unknown): value is InitOptions {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    !(value instanceof WebAssembly.Module) &&
-    !(value instanceof ArrayBuffer) &&
-    !ArrayBuffer.isView(value) &&
-    !(value instanceof URL) &&
-    !(typeof Response !== "undefined" && value instanceof Response) &&
-    typeof (value as PromiseLike<unknown>).then !== "function"
-  );
 }
 
 /**

@@ -220,7 +220,8 @@ export function init(source?: WasmSource | InitOptions, options: InitOptions = {
   return promise;
 }
 
-function isOptions(value: unknown): value is InitOptions {
+/** @internal Whether init()'s first argument is options rather than a source. */
+export function isOptions(value: unknown): value is InitOptions {
   return (
     value !== null &&
     typeof value === "object" &&
