@@ -209,7 +209,8 @@ export class Arena {
       }
     }
     this.top = end;
-    return this.zero(start, size);
+    // Pages that grow() just added are zero already; only what lay below the old end may be dirty.
+    return this.zero(start, Math.max(0, Math.min(end, have) - start));
   }
 
   // Blocks are handed out zeroed: the kernels rely on zero padding, and released blocks are dirty.
