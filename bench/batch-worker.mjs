@@ -12,12 +12,12 @@
  * time, not from a peak measured while a neighbour on this shared machine was busier or idler.
  * Prints one JSON line: status "ok", "FAILED" (a wrong row, not timed) or "ERROR".
  */
-import { finish, parseOptions, quietConsole, readFloat64File, readJob } from "./child-io.mjs";
+import { finish, parseOptions, quietConsole, readFloat64File, readJob, fail } from "./child-io.mjs";
 import { createContender } from "./contenders/index.mjs";
 import { buildPeakModule, flopsPerIteration } from "./peak.mjs";
 import { referenceGradients, worstRowError } from "./reference.mjs";
 import { DEFAULT_SEED, flopsPerGradient, makeInputs, makeNetwork } from "./shapes.mjs";
-import { sampleInterleaved, warmUp } from "./timing.mjs";
+import { sampleInterleaved, warmUp, timingOptions } from "./timing.mjs";
 import { TOLERANCE } from "./tolerance.mjs";
 
 quietConsole();
@@ -25,12 +25,7 @@ const { positional, options } = parseOptions(process.argv.slice(2));
 const [name, shape] = positional;
 const m = Number(options.batch ?? 256);
 const seed = options.seed !== undefined ? Number(options.seed) : DEFAULT_SEED;
-const timing = {
-  minTime: Number(options["min-time"] ?? 0.1),
-  maxTime: Number(options["max-time"] ?? 0.75),
-  minSamples: Number(options["min-samples"] ?? 5),
-  budget: Number(options.budget ?? 4),
-};
+const timing = timingOptions(options);
 const warmupMs = Number(options["warmup-ms"] ?? 300);
 const withPeak = Boolean(options.peak);
 /** Iterations of one peak call (about 8 Mflop, a fraction of a millisecond). */
@@ -124,7 +119,5 @@ try {
     finish(result);
   }
 } catch (error) {
-  result.status = "ERROR";
-  result.error = String(error?.stack ?? error).split("\n").slice(0, 4).join("\n");
-  finish(result);
+  fail(result, error);
 }

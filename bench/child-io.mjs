@@ -33,6 +33,13 @@ export function finish(result) {
 }
 
 /** Parses `--name value` and `--flag` options after the positional arguments. */
+/** Reports a child that threw: status ERROR and the first lines of the stack, then finish(). */
+export function fail(result, error) {
+  result.status = "ERROR";
+  result.error = String(error?.stack ?? error).split("\n").slice(0, 4).join("\n");
+  finish(result);
+}
+
 export function parseOptions(args) {
   const positional = [];
   const options = {};

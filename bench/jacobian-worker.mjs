@@ -7,23 +7,18 @@
  * computes them. Each Jacobian row is checked on its own before timing.
  * Prints one JSON line: status "ok", "FAILED" (wrong result, not timed) or "ERROR".
  */
-import { finish, parseOptions, quietConsole, readJob } from "./child-io.mjs";
+import { finish, parseOptions, quietConsole, readJob, fail } from "./child-io.mjs";
 import { createContender } from "./contenders/index.mjs";
 import { referenceGradient, referenceJacobian, relativeError, worstRowError } from "./reference.mjs";
 import { DEFAULT_SEED, flopsPerGradient, makeNetwork, PAIRED_SHAPE } from "./shapes.mjs";
-import { sampleInterleaved, warmUp } from "./timing.mjs";
+import { sampleInterleaved, warmUp, timingOptions } from "./timing.mjs";
 import { TOLERANCE } from "./tolerance.mjs";
 
 quietConsole();
 const { positional, options } = parseOptions(process.argv.slice(2));
 const [name, shape] = positional;
 const seed = options.seed !== undefined ? Number(options.seed) : DEFAULT_SEED;
-const timing = {
-  minTime: Number(options["min-time"] ?? 0.1),
-  maxTime: Number(options["max-time"] ?? 0.75),
-  minSamples: Number(options["min-samples"] ?? 5),
-  budget: Number(options.budget ?? 4),
-};
+const timing = timingOptions(options);
 const warmupMs = Number(options["warmup-ms"] ?? 300);
 
 const result = { contender: name, shape, status: "ERROR", node: process.version };
@@ -82,7 +77,5 @@ try {
     finish(result);
   }
 } catch (error) {
-  result.status = "ERROR";
-  result.error = String(error?.stack ?? error).split("\n").slice(0, 4).join("\n");
-  finish(result);
+  fail(result, error);
 }

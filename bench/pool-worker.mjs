@@ -11,7 +11,7 @@
 import { finish, parseOptions, quietConsole, readFloat64File, readJob } from "./child-io.mjs";
 import { referenceGradients, worstRowError } from "./reference.mjs";
 import { DEFAULT_SEED, flopsPerGradient, makeInputs, makeNetwork } from "./shapes.mjs";
-import { sampleInterleaved, warmUp } from "./timing.mjs";
+import { sampleInterleaved, warmUp, timingOptions } from "./timing.mjs";
 import { TOLERANCE } from "./tolerance.mjs";
 
 quietConsole();
@@ -20,12 +20,7 @@ const [shape] = positional;
 const threads = Number(options.threads ?? 2);
 const m = Number(options.batch ?? 256);
 const seed = options.seed !== undefined ? Number(options.seed) : DEFAULT_SEED;
-const timing = {
-  minTime: Number(options["min-time"] ?? 0.1),
-  maxTime: Number(options["max-time"] ?? 0.75),
-  minSamples: Number(options["min-samples"] ?? 5),
-  budget: Number(options.budget ?? 4),
-};
+const timing = timingOptions(options);
 const warmupMs = Number(options["warmup-ms"] ?? 300);
 
 const result = { contender: "mlpgrad-pool", shape, batch: m, requestedThreads: threads, precision: "f32", status: "ERROR", node: process.version };

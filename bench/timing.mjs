@@ -48,6 +48,16 @@ function describeSamples(samplesUs, callsPerSample, settings) {
  * Samples the functions interleaved and resolves one statistics object per function (µs per call).
  * Warm them up first: calibration calls are timed but kept only when they last a whole sample.
  */
+/** The sampling options of a child's command line (--min-time, --max-time, --min-samples, --budget, in s). */
+export function timingOptions(options) {
+  return {
+    minTime: Number(options["min-time"] ?? 0.1),
+    maxTime: Number(options["max-time"] ?? 0.75),
+    minSamples: Number(options["min-samples"] ?? 5),
+    budget: Number(options.budget ?? 4),
+  };
+}
+
 export async function sampleInterleaved(fns, { minTime = 0.1, maxTime = 1, minSamples = 5, maxSamples = 200, budget = Infinity } = {}) {
   const minMs = minTime * 1000;
   const started = performance.now();

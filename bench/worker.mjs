@@ -6,7 +6,7 @@
  * benchmark.js run, which reuses one input and one preallocated `out` buffer.
  * Prints one JSON line: status "ok", "FAILED" (wrong gradient, not timed) or "ERROR".
  */
-import { finish, parseOptions, quietConsole, readJob } from "./child-io.mjs";
+import { finish, parseOptions, quietConsole, readJob, fail } from "./child-io.mjs";
 import { contender } from "./contenders/index.mjs";
 import { referenceGradient, relativeError } from "./reference.mjs";
 import { DEFAULT_SEED, flopsPerGradient, makeNetwork } from "./shapes.mjs";
@@ -97,7 +97,5 @@ try {
     finish(result);
   }
 } catch (error) {
-  result.status = "ERROR";
-  result.error = String(error?.stack ?? error).split("\n").slice(0, 4).join("\n");
-  finish(result);
+  fail(result, error);
 }
