@@ -1,9 +1,11 @@
-// Embeds build/mlpgrad.{simd,scalar,threads}.wasm into src/wasm.generated.ts (ignored by git) as base64,
-// so the package loads its kernels with no file system or network access.
+// Embeds build/mlpgrad.{simd,scalar}.wasm into src/wasm.generated.ts (ignored by git) as base64, so the
+// package loads its kernels with no file system or network access. The threads build is not embedded:
+// init.ts derives it from the SIMD bytes (it differs only in its memory import; tests/init.test.ts checks
+// that the derived bytes equal build/mlpgrad.threads.wasm).
 import { readFileSync, writeFileSync } from "node:fs";
 
 const root = new URL("../", import.meta.url);
-const builds = ["simd", "scalar", "threads"];
+const builds = ["simd", "scalar"];
 const base64 = Object.fromEntries(builds.map((name) => [name, readFileSync(new URL(`build/mlpgrad.${name}.wasm`, root)).toString("base64")]));
 writeFileSync(
   new URL("src/wasm.generated.ts", root),
