@@ -4,7 +4,8 @@
 //   exports   every subpath of the exports map, resolved with the conditions browser / workerd / worker /
 //             default (as bundlers do), names a file in the tarball whose code has no `node:` specifier
 //   esbuild   `esbuild app --bundle --platform=browser` (IIFE: no import.meta, so the pool's worker is
-//             found only through workerUrl) → headless Chromium, cross-origin isolated
+//             found only through workerUrl; and --format=esm, the worker copied beside the bundle)
+//             → headless Chromium, cross-origin isolated
 //   esbuild   `--bundle --platform=neutral --conditions=workerd,worker,browser` (wrangler's resolution
 //             without nodejs_compat; the .wasm import kept as a module, as wrangler does) → workerd
 //   Vite      `vite build` with no config → Chromium      webpack 5 (production, no config) → Chromium
@@ -165,6 +166,12 @@ if (wanted("esbuild") || wanted("chromium")) {
     cpSync(join(installed, "dist/pool-worker.js"), app("esbuild/pool-worker.js"));
     page("esbuild", "index.html", "app.js", false);
     pages.push({ dir: "esbuild", path: "/index.html?threads=2&fallback=1&workerUrl=pool-worker.js", label: "esbuild (browser, IIFE) in Chromium" });
+    // As ESM the bundle has import.meta.url: the worker copied beside it is found without workerUrl.
+    mkdirSync(app("esbuild-esm"), { recursive: true });
+    await exec(bin("esbuild"), ["browser-app.js", "--bundle", "--platform=browser", "--format=esm", "--outfile=esbuild-esm/app.js", "--log-level=error"], { cwd: tmp });
+    cpSync(join(installed, "dist/pool-worker.js"), app("esbuild-esm/pool-worker.js"));
+    page("esbuild-esm", "index.html", "app.js", true);
+    pages.push({ dir: "esbuild-esm", path: "/index.html?threads=2", label: "esbuild (browser, --format=esm, pool-worker.js copied beside it) in Chromium" });
   });
 }
 if (wanted("vite") || wanted("chromium")) {
