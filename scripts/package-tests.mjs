@@ -252,8 +252,9 @@ if (wanted("deno")) {
 }
 if (wanted("bun")) {
   await step("bun", async () => {
-    const version = (await exec(bin("bun"), ["--version"])).trim();
-    record(`Bun ${version}`, lastJsonLine(await exec(bin("bun"), ["runtime-app.mjs"], { cwd: tmp, env: { ...process.env, NO_COLOR: "1" } })));
+    const bun = bunBinary();
+    const version = (await exec(bun, ["--version"])).trim();
+    record(`Bun ${version}`, lastJsonLine(await exec(bun, ["runtime-app.mjs"], { cwd: tmp, env: { ...process.env, NO_COLOR: "1" } })));
   });
 }
 
@@ -371,6 +372,20 @@ async function runPages(list) {
     }
     check(`${item.label}: the page is cross-origin isolated`, report.isolated === true, String(report.isolated));
     record(item.label, report.results);
+  }
+}
+
+/**
+ * The Bun binary from the npm package's platform dependency (@oven/bun-linux-x64, …). The `bun` package's
+ * own bin is a placeholder until its postinstall script links this file there; that script is not
+ * allowed (package.json allowScripts), since the binary is already here.
+ */
+function bunBinary() {
+  const arch = { x64: "x64", arm64: "aarch64" }[process.arch] ?? process.arch;
+  try {
+    return createRequire(join(root, "package.json")).resolve(`@oven/bun-${process.platform}-${arch}/bin/bun`);
+  } catch {
+    return bin("bun");
   }
 }
 
