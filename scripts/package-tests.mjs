@@ -10,6 +10,7 @@
 //             without nodejs_compat; the .wasm import kept as a module, as wrangler does) → workerd
 //   Vite      `vite build` with no config → Chromium      webpack 5 (production, no config) → Chromium
 //   Node      ESM import and CommonJS require            Deno, Bun (npm packages `deno`, `bun`)
+//   install   `npm install --install-links <this folder>` (runs `prepare`, as a git install does)
 //   types     @arethetypeswrong/cli on the tarball; tsc on a consumer under nodenext (ESM and CommonJS)
 //             and bundler resolution, skipLibCheck off
 //
@@ -19,7 +20,7 @@
 // "N passed, N failed"; exits non-zero on any failure. Needs a build (npm run build).
 //
 //   node scripts/package-tests.mjs [--keep] [--only NAME,NAME]   (names: exports, esbuild, workerd, vite,
-//                                   webpack, chromium, node, deno, bun, attw, tsc)
+//                                   webpack, chromium, node, install, deno, bun, attw, tsc)
 import { execFile, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
@@ -241,6 +242,20 @@ const app :Workerd.Worker = (
 if (wanted("node")) {
   await step("node ESM", async () => record("Node, import", lastJsonLine(await exec(process.execPath, ["runtime-app.mjs"], { cwd: tmp }))));
   await step("node CJS", async () => record("Node, require", lastJsonLine(await exec(process.execPath, ["runtime-app.cjs"], { cwd: tmp }))));
+}
+if (wanted("install")) {
+  await step("folder install", async () => {
+    // `npm install --install-links <folder>`: npm runs the folder's `prepare` (which builds only when the
+    // build is stale: here it is fresh) and installs a packed copy, as for a git URL after cloning.
+    const project = app("folder-install");
+    mkdirSync(project, { recursive: true });
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "mlpgrad-folder-consumer", private: true, type: "module" }));
+    const at = performance.now();
+    await exec("npm", ["install", "--install-links", "--offline", "--no-audit", "--no-fund", "--no-package-lock", root], { cwd: project, timeout: 300_000 });
+    const seconds = ((performance.now() - at) / 1000).toFixed(1);
+    for (const file of ["checks.js", "runtime-app.mjs"]) cpSync(app(file), join(project, file));
+    record(`npm install --install-links <this folder> (${seconds} s), Node`, lastJsonLine(await exec(process.execPath, ["runtime-app.mjs"], { cwd: project })));
+  });
 }
 if (wanted("deno")) {
   await step("deno", async () => {
