@@ -155,5 +155,19 @@ export async function runChecks(mlpgrad, options = {}) {
       await pool.dispose();
     }
   });
+  if (threads === 2) {
+    await check("a workerUrl that does not load: the pool runs on one thread and fallbackReason names that URL", async () => {
+      const workerUrl = "./no-such-dir/no-such-worker.js";
+      const pool = await mlpgrad.createMLPPool({ spec: f64, threads: 2, minRowsPerThread: 1, workerUrl });
+      try {
+        if (pool.threads !== 1) throw new Error(`expected 1 thread, got ${pool.threads}`);
+        if (!(pool.fallbackReason ?? "").includes(workerUrl)) throw new Error(`fallbackReason does not name ${workerUrl}: ${pool.fallbackReason}`);
+        expectClose(await pool.gradientBatch(xs), expectedRows, 1e-12, "fallback pool");
+        return pool.fallbackReason;
+      } finally {
+        await pool.dispose();
+      }
+    });
+  }
   return results;
 }
