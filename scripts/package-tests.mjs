@@ -117,7 +117,9 @@ if (wanted("exports")) {
         const file = resolveTarget(target, conditions);
         const label = `exports["${subpath}"] under ${name}`;
         if (file === undefined) {
-          check(`${label}: resolves`, false, "no target");
+          // A Node-only subpath (exported under `node` alone) is right to resolve to nothing here: the
+          // bundler then says it is not exported, instead of failing on a node: import. Not so for ".".
+          check(`${label}: not exported under these conditions (a Node-only subpath)`, subpath !== ".", "the root entry must resolve everywhere");
           continue;
         }
         const path = join(installed, file);
