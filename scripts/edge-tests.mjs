@@ -114,9 +114,10 @@ const fmt = (error) => (error === Infinity ? "shape mismatch" : `max |Δ| = ${er
 // ---- Checks that need no workerd: the package points workerd at the right file, which is lean. ----
 
 /** The target of exports["."] for a resolver with these conditions: the first matching key wins. */
-function resolveExport(pkg, conditions) {
-  const entry = Object.entries(pkg.exports["."]).find(([key]) => conditions.includes(key));
-  return entry?.[1];
+function resolveExport(pkg, conditions, target = pkg.exports["."]) {
+  if (typeof target === "string" || target === undefined) return target;
+  const entry = Object.entries(target).find(([key]) => conditions.includes(key));
+  return resolveExport(pkg, conditions, entry?.[1]);
 }
 
 const pkg = JSON.parse(readFileSync(path("package.json"), "utf8"));
@@ -132,9 +133,9 @@ if (missing.length > 0) {
 console.log("edge runtime (workerd)");
 // wrangler bundles with the conditions workerd, worker, browser (then import/default); Node with import.
 check(
-  'package.json: wrangler\'s conditions resolve "mlpgrad" to the workerd entry, Node\'s to the main bundle',
+  'package.json: wrangler\'s conditions resolve "mlpgrad" to the workerd entry, Node\'s to the Node bundle',
   resolveExport(pkg, ["workerd", "worker", "browser", "import", "default"]) === "./dist/mlpgrad.workerd.js" &&
-    resolveExport(pkg, ["node", "import", "default"]) === "./dist/mlpgrad.js" &&
+    resolveExport(pkg, ["node", "import", "default"]) === "./dist/mlpgrad.node.js" &&
     ["dist/mlpgrad.workerd.js", "dist/mlpgrad.simd.wasm"].every((file) => pkg.files.includes(file)),
   `workerd → ${resolveExport(pkg, ["workerd", "worker", "browser", "import", "default"])}`,
 );

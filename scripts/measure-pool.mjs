@@ -5,7 +5,7 @@
 // rounds where the machine had two free cores (plain JS ≥ 1.8×).
 // Run after `npm run build`: node scripts/measure-pool.mjs [rounds] [n_1: only that shape]
 import { Worker } from "node:worker_threads";
-import { createMLPPool } from "../dist/mlpgrad.js";
+import { createMLPPool } from "../dist/mlpgrad.node.js";
 
 const ROUNDS = Number(process.argv[2] ?? 15);
 const ONLY = process.argv[3] === undefined ? undefined : Number(process.argv[3]);

@@ -1,8 +1,9 @@
 // Runs the uvu suites in dist/tests with --expose-gc (the heap-growth tests need it), then the browser
 // tests in headless Chromium (scripts/browser-tests.mjs --skip-if-missing: a machine without Chromium
 // says they were skipped and still passes), then the edge tests in workerd (scripts/edge-tests.mjs
-// --skip-if-missing, likewise), echoes their output, and ends with one plain totals line over all of
-// them, "N passed, N failed", for CI.
+// --skip-if-missing, likewise), then the packaging tests (scripts/package-tests.mjs: the packed tarball
+// bundled and run in Chromium, workerd, Node, Deno and Bun, and its types), echoes their output, and
+// ends with one plain totals line over all of them, "N passed, N failed", for CI.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -57,10 +58,18 @@ const edgePassed = edgeTotals === null ? 0 : Number(edgeTotals[1]);
 let edgeFailed = edgeTotals === null ? 0 : Number(edgeTotals[2]);
 if (edge.code !== 0 || (edgeTotals === null && !skippedEdge)) edgeFailed = Math.max(edgeFailed, 1);
 
+console.log("\npackage tests (the packed tarball):");
+const pack = await run(["scripts/package-tests.mjs"]);
+const packTotals = TOTALS.exec(pack.text.trim().split("\n").pop() ?? "");
+const packPassed = packTotals === null ? 0 : Number(packTotals[1]);
+let packFailed = packTotals === null ? 0 : Number(packTotals[2]);
+if (pack.code !== 0 || packTotals === null) packFailed = Math.max(packFailed, 1);
+
 console.log(`\nunit tests (Node): ${unitTotals.passed} passed, ${unitTotals.failed} failed`);
 console.log(skippedBrowser ? "browser tests: skipped (no Chromium)" : `browser tests (Chromium): ${browserPassed} passed, ${browserFailed} failed`);
 console.log(skippedEdge ? "edge tests: skipped (workerd cannot run here)" : `edge tests (workerd): ${edgePassed} passed, ${edgeFailed} failed`);
-const passed = unitTotals.passed + browserPassed + edgePassed;
-const failed = unitTotals.failed + browserFailed + edgeFailed;
+console.log(`package tests: ${packPassed} passed, ${packFailed} failed`);
+const passed = unitTotals.passed + browserPassed + edgePassed + packPassed;
+const failed = unitTotals.failed + browserFailed + edgeFailed + packFailed;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(unitOk && failed === 0 ? 0 : 1);

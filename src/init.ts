@@ -8,12 +8,14 @@
  *
  * A third build, `threads`, is the SIMD build on an imported *shared* memory: worker threads instantiate
  * the same compiled module on the same memory (see pool.ts), so they read the weights where they are.
+ * It differs from the SIMD build only in that import (asc --target threads: `(memory 1 16384 shared)`
+ * instead of `(memory 1)`), so it is not embedded: sharedMemoryBuild() derives it from the SIMD bytes.
  */
 import { Engine, checkKernelExports, type GradientFunction } from "./engine.js";
 import { MLPError, describe } from "./errors.js";
 import type { MLPSpec } from "./model.js";
 import type { MLP } from "./network.js";
-import { SCALAR_WASM, SIMD_WASM, THREADS_WASM } from "./wasm.generated.js";
+import { SCALAR_WASM, SIMD_WASM } from "./wasm.generated.js";
 
 /** Where the kernel module comes from: compiled already, bytes, a URL, or a fetch Response. */
 export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Response | PromiseLike<Response>;
@@ -128,11 +130,82 @@ export function hasThreads(): boolean {
 function compileEmbedded(build: "simd" | "scalar" | "threads"): Promise<WebAssembly.Module> {
   let module = compiled.get(build);
   if (module === undefined) {
-    module = compileBytes(decodeBase64(build === "simd" ? SIMD_WASM : build === "scalar" ? SCALAR_WASM : THREADS_WASM));
+    module = compileBytes(build === "scalar" ? decodeBase64(SCALAR_WASM) : build === "simd" ? decodeBase64(SIMD_WASM) : sharedMemoryBuild(decodeBase64(SIMD_WASM)));
     compiled.set(build, module);
     module.catch(() => compiled.delete(build));
   }
   return module;
+}
+
+/** Reads an unsigned LEB128 at `at`: [value, next offset]. */
+function readLeb(bytes: Uint8Array, at: number): [number, number] {
+  let value = 0;
+  for (let shift = 0; shift < 35; shift += 7) {
+    if (at >= bytes.length) break;
+    const byte = bytes[at++];
+    value += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) return [value, at];
+  }
+  throw new MLPError("E_SOURCE", "init: the embedded SIMD build is malformed (a LEB128 number runs past its end)");
+}
+
+function leb(value: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value = Math.floor(value / 128);
+    if (value !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (value !== 0);
+  return out;
+}
+
+/**
+ * @internal The threads build from the SIMD build's bytes: the same module with its imported memory
+ * declared shared, with maximum SHARED_MAX_PAGES. Only the import section changes:
+ *
+ *   section 2 (imports): …, "env" "memory" 0x02 limits            limits = 0x00 initial           (SIMD)
+ *                                                                 limits = 0x03 initial maximum   (threads)
+ *
+ * and its byte length, which is re-encoded. Returns the SIMD bytes unchanged when there is no memory import
+ * (the caller's instantiation then fails with E_SOURCE).
+ */
+export function sharedMemoryBuild(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  let at = 8; // magic, version
+  while (at < bytes.length) {
+    const id = bytes[at];
+    const [size, contentStart] = readLeb(bytes, at + 1);
+    const end = contentStart + size;
+    if (id === 2) {
+      let [count, p] = readLeb(bytes, contentStart);
+      for (; count > 0; count--) {
+        for (let name = 0; name < 2; name++) {
+          const [length, next] = readLeb(bytes, p);
+          p = next + length;
+        }
+        const kind = bytes[p++];
+        if (kind === 0x02) {
+          const flags = bytes[p];
+          const [initial, afterInitial] = readLeb(bytes, p + 1);
+          const limitsEnd = flags & 1 ? readLeb(bytes, afterInitial)[1] : afterInitial;
+          const content = [...bytes.subarray(contentStart, p), 0x03, ...leb(initial), ...leb(SHARED_MAX_PAGES), ...bytes.subarray(limitsEnd, end)];
+          const head = [...bytes.subarray(0, at), 2, ...leb(content.length)];
+          const out = new Uint8Array(head.length + content.length + (bytes.length - end));
+          out.set(head, 0);
+          out.set(content, head.length);
+          out.set(bytes.subarray(end), head.length + content.length);
+          return out;
+        }
+        // Other import kinds: function (type index), table (type, limits), global (type, mutability).
+        if (kind === 0x00) p = readLeb(bytes, p)[1];
+        else if (kind === 0x01) p = bytes[p + 1] & 1 ? readLeb(bytes, readLeb(bytes, p + 2)[1])[1] : readLeb(bytes, p + 2)[1];
+        else if (kind === 0x03) p += 2;
+        else break;
+      }
+    }
+    at = end;
+  }
+  return new Uint8Array(bytes);
 }
 
 async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Module> {

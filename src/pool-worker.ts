@@ -7,6 +7,9 @@
  * them (no copy), and writes only into its own block. Then each WorkerJob is a contiguous chunk of a
  * batch's rows (a copy, transferred); the reply carries the results (transferred back) or the error.
  * A BatchRunner (batch.ts) does the work, exactly as on the main thread, so results are bit for bit equal.
+ *
+ * This module is the Web Worker's script (dist/pool-worker.js: no `node:` import, so bundlers can emit it);
+ * pool-worker.node.ts is Node's (dist/pool-worker.node.js).
  */
 import { BatchRunner } from "./batch.js";
 import type { Kernels } from "./engine.js";
@@ -56,28 +59,10 @@ export interface WorkerReply {
   error?: WorkerFailure;
 }
 
-interface Port {
+/** @internal How a worker thread talks to the pool: a Web Worker's global scope, or Node's parentPort. */
+export interface Port {
   post(message: WorkerReply, transfer: ArrayBuffer[]): void;
   listen(handler: (message: WorkerStart | WorkerJob) => void): void;
-}
-
-// A Web Worker has a WorkerGlobalScope; a Node worker thread talks through worker_threads.parentPort.
-async function parentPort(): Promise<Port> {
-  const scope = globalThis as unknown as { WorkerGlobalScope?: unknown; postMessage(message: unknown, transfer: Transferable[]): void; onmessage: unknown };
-  if (typeof scope.WorkerGlobalScope === "function") {
-    return {
-      post: (message, transfer) => scope.postMessage(message, transfer),
-      listen: (handler) => {
-        scope.onmessage = (event: MessageEvent) => handler(event.data);
-      },
-    };
-  }
-  const { parentPort: port } = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:worker_threads");
-  if (port === null) throw new Error("mlpgrad's pool-worker.js runs only as a worker thread (it is started by createMLPPool)");
-  return {
-    post: (message, transfer) => port.postMessage(message, transfer),
-    listen: (handler) => port.on("message", handler),
-  };
 }
 
 function failure(error: unknown): WorkerFailure {
@@ -85,8 +70,8 @@ function failure(error: unknown): WorkerFailure {
   return { message: error instanceof Error ? error.message : String(error) };
 }
 
-async function serve(): Promise<void> {
-  const port = await parentPort();
+/** @internal Serves a pool's jobs on `port`: first a WorkerStart, then WorkerJobs. */
+export function serve(port: Port): void {
   let runner: BatchRunner | undefined;
   let start: WorkerStart;
   let ArrayType: Float32ArrayConstructor | Float64ArrayConstructor;
@@ -144,5 +129,14 @@ async function serve(): Promise<void> {
   });
 }
 
-// Should serve() fail (no parent port), the unhandled rejection reaches the host as the worker's error.
-void serve();
+// A Web Worker's global scope has postMessage and onmessage (Node's worker threads have neither: there
+// pool-worker.node.ts serves instead, on worker_threads.parentPort, and imports this module for serve()).
+const scope = globalThis as unknown as { postMessage?(message: unknown, transfer: Transferable[]): void; onmessage?: unknown };
+if (typeof scope.postMessage === "function" && "onmessage" in scope) {
+  serve({
+    post: (message, transfer) => scope.postMessage!(message, transfer),
+    listen: (handler) => {
+      scope.onmessage = (event: MessageEvent) => handler(event.data);
+    },
+  });
+}

@@ -35,6 +35,11 @@ export interface MLPPoolOptions {
    * ≈ 16 million multiply-adds (≈ 1 ms) per thread, so the messages (≈ 80 µs a round trip) are paid for.
    */
   minRowsPerThread?: number;
+  /**
+   * Where the worker script is (mlpgrad's `dist/pool-worker.js`, or `dist/pool-worker.node.js` in Node),
+   * for bundles that do not emit it next to themselves (see docs/bundlers.md). Default: beside this module.
+   */
+  workerUrl?: string | URL;
 }
 
 // Default thread count never exceeds this: batches of a few hundred rows do not feed more threads.
@@ -43,7 +48,19 @@ const MIN_BLOCKS_PER_THREAD = 2;
 // ≈ 1 ms of f32 SIMD work per thread (≈ 20 G multiply-adds/s measured), a dozen message round trips.
 const MIN_MACS_PER_THREAD = 2 ** 24;
 
-const isNode = typeof process === "object" && typeof process.versions?.node === "string";
+/**
+ * @internal What a pool needs from the runtime to start threads: Web Workers (pool.ts, every entry) or
+ * Node's worker_threads (pool-node.ts, only behind the package's `node` condition, so that the browser
+ * and Worker entries contain no `node:` specifier that a bundler would have to resolve).
+ */
+export interface ThreadPlatform {
+  /** The hardware's threads. */
+  hardwareThreads(): Promise<number>;
+  /** Why worker threads cannot start here, or undefined. */
+  unavailable(): string | undefined;
+  /** Starts one worker thread from `url` (or the default script); rejects with an Error naming the URL. */
+  spawn(url: string | URL | undefined, receive: (reply: WorkerReply) => void, fail: (error: Error) => void): Promise<WorkerHandle>;
+}
 
 /**
  * A network whose batch calls run on several threads sharing its weights. Create it with
@@ -220,27 +237,35 @@ export class MLPPool {
  * a page that is not cross-origin isolated, no Worker) it runs on one thread and says why in
  * `fallbackReason`, or, with requireThreads: true, rejects with E_NO_THREADS. Call dispose() when done.
  */
-export async function createMLPPool(options: MLPPoolOptions): Promise<MLPPool> {
+export function createMLPPool(options: MLPPoolOptions): Promise<MLPPool> {
+  return createPoolOn(options, WEB_THREADS);
+}
+
+/** @internal createMLPPool on the given platform's threads (pool-node.ts passes Node's). */
+export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlatform): Promise<MLPPool> {
   if (options === null || typeof options !== "object") {
     throw new MLPError("E_OPTIONS", `createMLPPool: expected options { spec, threads? }, got ${describe(options)}`);
   }
-  const { spec, threads, minRowsPerThread } = options;
+  const { spec, threads, minRowsPerThread, workerUrl } = options;
+  if (workerUrl !== undefined && typeof workerUrl !== "string" && !(typeof URL === "function" && workerUrl instanceof URL)) {
+    throw new MLPError("E_OPTIONS", `createMLPPool: workerUrl must be a string or a URL, got ${describe(workerUrl)}`, { expected: "string | URL", actual: workerUrl });
+  }
   for (const [name, value] of [["threads", threads], ["minRowsPerThread", minRowsPerThread]] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
       throw new MLPError("E_OPTIONS", `createMLPPool: ${name} must be a positive integer, got ${describe(value)}`, { expected: "integer ≥ 1", actual: value });
     }
   }
-  const wanted = threads ?? (await defaultThreads());
+  const wanted = threads ?? Math.max(1, Math.min(MAX_DEFAULT_THREADS, await platform.hardwareThreads()));
   let reason: string | undefined;
   if (wanted > 1) {
-    reason = threadsUnavailable() ?? workersUnavailable();
+    reason = threadsUnavailable() ?? platform.unavailable();
     if (reason === undefined) {
       const engine = await createEngine({ shared: true });
       const network = engine.createMLP(spec);
       // Plan the main thread's batch block before the workers start, so nothing grows the memory later.
       network.batchRunner();
       try {
-        const workers = await startWorkers(engine, network, wanted - 1);
+        const workers = await startWorkers(engine, network, wanted - 1, platform, workerUrl);
         return new MLPPool(engine, network, workers, undefined, minRowsPerThread);
       } catch (error) {
         network.dispose();
@@ -256,22 +281,6 @@ export async function createMLPPool(options: MLPPoolOptions): Promise<MLPPool> {
   return new MLPPool(engine, network, [], reason === undefined ? undefined : `runs on one thread: ${reason}`, minRowsPerThread);
 }
 
-async function defaultThreads(): Promise<number> {
-  let available = 1;
-  if (isNode) {
-    const os = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:os");
-    available = os.availableParallelism?.() ?? os.cpus().length;
-  } else if (typeof navigator === "object" && typeof navigator.hardwareConcurrency === "number") {
-    available = navigator.hardwareConcurrency;
-  }
-  return Math.max(1, Math.min(MAX_DEFAULT_THREADS, available));
-}
-
-function workersUnavailable(): string | undefined {
-  if (isNode || typeof Worker === "function") return undefined;
-  return "this runtime has no Worker to run threads in";
-}
-
 /** Rows start..end of xs as a typed array that can be transferred; non-numbers become NaN (see rebuild). */
 function copyRows(xs: Readonly<ArrayLike<number>>, start: number, end: number): Float32Array | Float64Array {
   if (xs instanceof Float64Array || xs instanceof Float32Array) return xs.slice(start, end);
@@ -284,7 +293,7 @@ function copyRows(xs: Readonly<ArrayLike<number>>, start: number, end: number): 
   return rows;
 }
 
-async function startWorkers(engine: Engine, network: MLP, count: number): Promise<PoolWorker[]> {
+async function startWorkers(engine: Engine, network: MLP, count: number, platform: ThreadPlatform, url: string | URL | undefined): Promise<PoolWorker[]> {
   const { sizes, precision } = network;
   const { layout, codes } = network.batchPlan;
   const workers: PoolWorker[] = [];
@@ -295,7 +304,7 @@ async function startWorkers(engine: Engine, network: MLP, count: number): Promis
   }
   const started = await Promise.allSettled(
     workers.map((worker) =>
-      worker.start({
+      worker.start(platform, url, {
         module: engine.module,
         memory: engine.memory,
         precision,
@@ -315,56 +324,57 @@ async function startWorkers(engine: Engine, network: MLP, count: number): Promis
   return workers;
 }
 
-/** The handle of one worker thread, Node's or the browser's. */
-interface WorkerHandle {
+/** @internal The handle of one worker thread, Node's or the browser's. */
+export interface WorkerHandle {
   post(message: WorkerStart | WorkerJob, transfer: ArrayBuffer[]): void;
   /** Node: whether the worker keeps the process alive (only while it has work). */
   keepAlive(on: boolean): void;
   terminate(): Promise<void>;
 }
 
-async function spawn(receive: (reply: WorkerReply) => void, fail: (error: Error) => void): Promise<WorkerHandle> {
-  if (isNode) {
-    const { Worker } = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:worker_threads");
-    // No inherited Node options: some stop a worker starting (--input-type, as in node --input-type=module
-    // < script), and the worker, plain ESM with relative imports, needs none (V8 flags are per process).
-    const worker = new Worker(await nodeWorkerUrl(), { execArgv: [] });
-    let ended = false;
-    worker.on("message", receive);
-    worker.on("error", (error) => ended || fail(error));
-    worker.on("exit", (code) => ended || fail(new Error(`the worker thread exited with code ${code}`)));
+/** Web Workers: browsers, Deno, Bun, and Workers runtimes (which have no Worker: the pool then runs on one thread). */
+const WEB_THREADS: ThreadPlatform = {
+  hardwareThreads: async () => (typeof navigator === "object" && typeof navigator.hardwareConcurrency === "number" ? navigator.hardwareConcurrency : 1),
+  unavailable: () => (typeof Worker === "function" ? undefined : "this runtime has no Worker to run threads in"),
+  async spawn(url, receive, fail) {
+    let worker: Worker;
+    let where: string;
+    if (url === undefined) {
+      where = 'pool-worker.js beside mlpgrad\'s module (new URL("./pool-worker.js", import.meta.url))';
+      try {
+        // This exact form lets bundlers (Vite, webpack 5) find the worker's file, bundle it and emit it.
+        worker = new Worker(new URL("./pool-worker.js", import.meta.url), { type: "module" });
+      } catch (error) {
+        // An IIFE or CommonJS bundle has an empty import.meta: new URL(…, undefined) throws.
+        throw new Error(`the worker script ${where} could not be located or started (${(error as Error).message}); pass createMLPPool({ workerUrl }) with the URL of mlpgrad's dist/pool-worker.js`);
+      }
+    } else {
+      where = String(url);
+      try {
+        worker = new Worker(url, { type: "module" });
+      } catch (error) {
+        throw new Error(`the worker script ${where} could not be started (${(error as Error).message})`);
+      }
+    }
+    let ready = false;
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+      ready = true;
+      receive(event.data);
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      // A module worker that fails to load gives an ErrorEvent without a message in Chromium.
+      const what = event.message || (ready ? "the worker threw" : "the script did not load (not found, not JavaScript, or blocked by the page's headers)");
+      fail(new Error(ready ? what : `the worker script ${where} failed: ${what}; pass createMLPPool({ workerUrl }) with the URL of mlpgrad's dist/pool-worker.js`));
+    };
+    worker.onmessageerror = () => fail(new Error("a message from the worker could not be deserialised"));
     return {
       post: (message, transfer) => worker.postMessage(message, transfer),
-      keepAlive: (on) => (on ? worker.ref() : worker.unref()),
-      terminate: async () => {
-        ended = true;
-        await worker.terminate();
-      },
+      keepAlive: () => {},
+      terminate: async () => worker.terminate(),
     };
-  }
-  // This exact form lets bundlers (Vite, webpack 5, esbuild) find and emit the worker's file.
-  const worker = new Worker(new URL("./pool-worker.js", import.meta.url), { type: "module" });
-  worker.onmessage = (event: MessageEvent<WorkerReply>) => receive(event.data);
-  worker.onerror = (event: ErrorEvent) => {
-    event.preventDefault();
-    fail(new Error(event.message || "the worker script failed to load or threw"));
-  };
-  worker.onmessageerror = () => fail(new Error("a message from the worker could not be deserialised"));
-  return {
-    post: (message, transfer) => worker.postMessage(message, transfer),
-    keepAlive: () => {},
-    terminate: async () => worker.terminate(),
-  };
-}
-
-/** dist/pool-worker.js next to this module (dist/mlpgrad.js, dist/mlpgrad.cjs or dist/src/pool.js). */
-async function nodeWorkerUrl(): Promise<URL> {
-  const here = (import.meta as { url?: string }).url;
-  if (typeof here === "string") return new URL("./pool-worker.js", here);
-  // The CommonJS bundle has no import.meta.url (esbuild leaves it empty), but it has __filename.
-  if (typeof __filename === "string") return new URL("./pool-worker.js", (await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:url")).pathToFileURL(__filename));
-  throw new Error("cannot locate pool-worker.js: this module has neither import.meta.url nor __filename");
-}
+  },
+};
 
 type Settle = { resolve(reply: WorkerReply): void; reject(error: unknown): void };
 
@@ -379,8 +389,9 @@ class PoolWorker {
   constructor(readonly block: { start: number; bytes: number }) {}
 
   /** Starts the thread and resolves once it has instantiated the kernels. */
-  async start(message: WorkerStart): Promise<void> {
-    this.handle = await spawn(
+  async start(platform: ThreadPlatform, url: string | URL | undefined, message: WorkerStart): Promise<void> {
+    this.handle = await platform.spawn(
+      url,
       (reply) => this.receive(reply),
       (error) => this.fail(error),
     );

@@ -18,6 +18,26 @@ const wasm = (name: string) => new Uint8Array(readFileSync(new URL(`../../build/
 const c = randomCase([5, 4, 1], "sigmoid", "f64", 41);
 const expected = ref.gradient(c.ref, c.x);
 
+test("the threads build derived from the SIMD bytes equals asc's own threads build byte for byte", async () => {
+  const { sharedMemoryBuild, SHARED_MAX_PAGES } = await freshInit();
+  const derived = sharedMemoryBuild(wasm("simd"));
+  assert.equal(Array.from(derived), Array.from(wasm("threads")));
+  assert.is(SHARED_MAX_PAGES, 16384);
+  // A module with a function import before its memory, and a memory with a maximum already: both parsed.
+  const withFunction = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+    0x02, 0x18, 0x02, // import section, 24 bytes, two imports
+    0x03, 0x65, 0x6e, 0x76, 0x01, 0x66, 0x00, 0x00, // "env" "f" func type 0
+    0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x01, 0x02, 0x05, // "env" "memory" min 2 max 5
+  ]);
+  const patched = sharedMemoryBuild(withFunction);
+  assert.ok(WebAssembly.validate(patched), "the patched module validates");
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: SHARED_MAX_PAGES, shared: true });
+  await WebAssembly.instantiate(patched, { env: { memory, f() {} } });
+  assert.equal(Array.from(patched.subarray(-6)), [0x02, 0x03, 0x02, 0x80, 0x80, 0x01]);
+});
+
 test("250 concurrent init() calls compile once and share one engine", async () => {
   const m = await freshInit();
   const compile = WebAssembly.compile;

@@ -8,7 +8,8 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { createEngine, createMLPPool, hasThreads, MLPPool, type MLP, type MLPSpec, type Precision } from "../src/index.js";
+// The Node entry: createMLPPool on worker_threads (index.ts's own starts Web Workers).
+import { createEngine, createMLPPool, hasThreads, MLPPool, type MLP, type MLPSpec, type Precision } from "../src/index.node.js";
 import { randomCase, rng } from "./helpers.js";
 import type { RefActivation } from "./reference.js";
 
@@ -212,11 +213,11 @@ test("createEngine({ shared: true }): a shared memory whose views stay right as 
   }
 });
 
-test("the ESM and CommonJS bundles start their workers from dist/pool-worker.js", async () => {
+test("the Node ESM and CommonJS bundles start their workers from dist/pool-worker.node.js", async () => {
   const c = randomCase(SIZES, ACTS, "f32", 670);
   const xs = inputs(67, 300, "f32", 8);
   const expected = single.createMLP(c.spec).gradientBatch(xs);
-  const esm = (await import(new URL("../mlpgrad.js", import.meta.url).href)) as typeof import("../src/index.js");
+  const esm = (await import(new URL("../mlpgrad.node.js", import.meta.url).href)) as typeof import("../src/index.js");
   const cjs = createRequire(import.meta.url)("../mlpgrad.cjs") as typeof import("../src/index.js");
   for (const [name, lib] of [["esm", esm], ["cjs", cjs]] as const) {
     const pool = await lib.createMLPPool({ spec: c.spec, threads: 2, requireThreads: true, minRowsPerThread: 1 });
@@ -224,6 +225,27 @@ test("the ESM and CommonJS bundles start their workers from dist/pool-worker.js"
     same(await pool.gradientBatch(xs), expected, `${name} bundle`);
     await pool.dispose();
   }
+});
+
+test("workerUrl starts the workers from that script; a bad one is named in fallbackReason and in E_NO_THREADS", async () => {
+  const c = randomCase(SIZES, ACTS, "f64", 675);
+  const xs = inputs(67, 300, "f64", 10);
+  const expected = single.createMLP(c.spec).gradientBatch(xs);
+  const script = new URL("../pool-worker.node.js", import.meta.url);
+  for (const workerUrl of [script, script.href, fileURLToPath(script)]) {
+    const pool = await createMLPPool({ spec: c.spec, threads: 2, requireThreads: true, minRowsPerThread: 1, workerUrl });
+    assert.is(pool.threads, 2, String(workerUrl));
+    same(await pool.gradientBatch(xs), expected, `workerUrl ${String(workerUrl)}`);
+    await pool.dispose();
+  }
+  const missing = new URL("../no-such-worker.js", import.meta.url);
+  const fallback = await createMLPPool({ spec: c.spec, threads: 2, workerUrl: missing });
+  assert.is(fallback.threads, 1);
+  assert.ok(fallback.fallbackReason?.includes(missing.href), fallback.fallbackReason);
+  same(await fallback.gradientBatch(xs), expected, "the one-thread fallback");
+  await fallback.dispose();
+  await rejectsCode(createMLPPool({ spec: c.spec, threads: 2, requireThreads: true, workerUrl: missing }), "E_NO_THREADS", /no-such-worker\.js/);
+  await rejectsCode(createMLPPool({ spec: c.spec, threads: 2, workerUrl: 42 as unknown as string }), "E_OPTIONS", /workerUrl must be a string or a URL, got/);
 });
 
 // The child's last stdout line is a JSON report; a child that does not exit in time fails the test.
@@ -254,7 +276,7 @@ test("the process exits after dispose(), and also when a pool is forgotten (idle
 });
 
 test("workers start when Node runs a script from stdin with --input-type=module (an option they would inherit)", () => {
-  const index = new URL("../src/index.js", import.meta.url).href;
+  const index = new URL("../src/index.node.js", import.meta.url).href;
   const script = `const { createMLPPool } = await import(${JSON.stringify(index)});
     const pool = await createMLPPool({ spec: { sizes: [2, 1], layers: [{ weights: [1, 2], bias: [0] }] }, threads: 2, requireThreads: true });
     console.log(String(pool.threads)); // a string: a number would be coloured under FORCE_COLOR

@@ -6,8 +6,8 @@
  * createPool wraps createMLPPool, the worker-thread pool, when the build has it.
  */
 
-/** Where `npm run build` puts the library, relative to this file. */
-export const LIBRARY_URL = new URL("../../dist/mlpgrad.js", import.meta.url);
+/** Where `npm run build` puts the library for Node (the `node` entry: its pool runs on worker_threads), relative to this file. */
+export const LIBRARY_URL = new URL("../../dist/mlpgrad.node.js", import.meta.url);
 
 /** Imports the built library, or says how to build it. */
 export async function importLibrary() {

@@ -1,0 +1,42 @@
+// Bundles the package's entries with esbuild (after `tsc`, which type-checks and writes dist/src's .d.ts):
+//
+//   dist/mlpgrad.js          src/index.ts        ESM, conditions browser/import/default: no `node:` import
+//   dist/pool-worker.js      src/pool-worker.ts  the pool's Web Worker script, beside it
+//   dist/mlpgrad.node.js     src/index.node.ts   ESM for the `node` condition (pool on worker_threads)
+//   dist/mlpgrad.cjs         src/index.node.ts   CommonJS for `require` (Node)
+//   dist/pool-worker.node.js src/pool-worker.node.ts  the pool's worker_threads script
+//   dist/cjs/*.d.cts         dist/src/*.d.ts     the declarations again, as CommonJS (for `require` under node16)
+//
+// then the workerd entry (scripts/build-workerd.mjs). The browser bundles are built for platform browser
+// with no externals, so a `node:` import that creeps into them fails the build instead of a user's bundler.
+import { build } from "esbuild";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+
+const root = new URL("../", import.meta.url);
+const at = (path) => new URL(path, root).pathname;
+const common = { bundle: true, target: "es2022", sourcemap: true, logLevel: "warning" };
+
+await Promise.all([
+  build({ ...common, entryPoints: [at("src/index.ts")], outfile: at("dist/mlpgrad.js"), format: "esm", platform: "browser" }),
+  build({ ...common, entryPoints: [at("src/pool-worker.ts")], outfile: at("dist/pool-worker.js"), format: "esm", platform: "browser" }),
+  build({ ...common, entryPoints: [at("src/index.node.ts")], outfile: at("dist/mlpgrad.node.js"), format: "esm", platform: "node" }),
+  build({
+    ...common,
+    entryPoints: [at("src/index.node.ts")],
+    outfile: at("dist/mlpgrad.cjs"),
+    format: "cjs",
+    platform: "node",
+    // pool-node.ts reads import.meta.url only where it exists, else __filename.
+    logOverride: { "empty-import-meta": "silent" },
+  }),
+  build({ ...common, entryPoints: [at("src/pool-worker.node.ts")], outfile: at("dist/pool-worker.node.js"), format: "esm", platform: "node" }),
+]);
+
+// CommonJS declarations: the same files as .d.cts, their relative imports pointing at .cjs, so that
+// TypeScript under node16/nodenext types `require("mlpgrad")` as CommonJS (not "masquerading as ESM").
+mkdirSync(at("dist/cjs"), { recursive: true });
+for (const name of readdirSync(at("dist/src"))) {
+  if (!name.endsWith(".d.ts")) continue;
+  const text = readFileSync(at(`dist/src/${name}`), "utf8").replace(/(["'])(\.\.?\/[^"']*?)\.js\1/g, "$1$2.cjs$1");
+  writeFileSync(at(`dist/cjs/${name.replace(/\.d\.ts$/, ".d.cts")}`), text.replace(/\/\/# sourceMappingURL=.*\n?/, ""));
+}

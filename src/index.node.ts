@@ -1,0 +1,7 @@
+/**
+ * mlpgrad for Node (and Deno and Bun, which take the package's `node` condition): index.ts's API, with
+ * createMLPPool on worker_threads (pool-node.ts) instead of Web Workers. This is the only entry that
+ * imports `node:` modules; the browser, Worker and default entries are index.ts and index.workerd.ts.
+ */
+export * from "./index.js";
+export { createMLPPool } from "./pool-node.js";
