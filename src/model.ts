@@ -25,21 +25,52 @@ export interface LayerSpec {
   bias: ArrayLike<number>;
 }
 
-/** What createMLP takes; JSON.parse of a model file is one. */
-export interface MLPSpec {
+/**
+ * What createMLP takes; JSON.parse of a model file is one. P is the precision, so that the network's
+ * results are typed Float32Array ("f32", the default) or Float64Array ("f64").
+ */
+export interface MLPSpec<P extends Precision = Precision> {
   sizes: ArrayLike<number>;
   /** One name for all layers, or L-1 names for layers 2..L. Default "sigmoid". */
   activations?: ActivationName | readonly ActivationName[];
   layers: ArrayLike<LayerSpec>;
   /** Default "f32". */
-  precision?: Precision;
+  precision?: P;
 }
 
+/**
+ * A model whose names TypeScript has widened to `string`, as it types `import model from "./model.json"
+ * with { type: "json" }`: createMLP accepts it, checks precision and activations at run time, and types
+ * the network's results Float32Array | Float64Array.
+ */
+export interface MLPSpecLike {
+  sizes: ArrayLike<number>;
+  activations?: string | { readonly name: string } | readonly (string | { readonly name: string })[];
+  layers: ArrayLike<LayerSpec>;
+  precision?: string;
+}
+
+// A string-literal type T that is not one of Allowed becomes Allowed (so a misspelt literal fails to
+// type-check); `string` itself, as JSON imports type names, passes to the run-time checks.
+type KnownOrString<T, Allowed> = T extends string ? (string extends T ? T : T extends Allowed ? T : Allowed) : T;
+
+/**
+ * The names of a loose spec S, with any string-literal precision or activation name that is not a known
+ * one turned into the known ones: `S & SpecNames<S>` refuses `precision: "f16"` written in code and
+ * accepts the `string` of a JSON import.
+ */
+export type SpecNames<S extends MLPSpecLike> = {
+  precision?: KnownOrString<S["precision"], Precision>;
+  activations?: S["activations"] extends readonly (infer E)[]
+    ? readonly KnownOrString<E, ActivationName>[]
+    : KnownOrString<S["activations"], ActivationName>;
+};
+
 /** What toJSON returns: an MLPSpec with plain arrays, flat weights. */
-export interface ModelJSON {
+export interface ModelJSON<P extends Precision = Precision> {
   sizes: number[];
   activations: ActivationName | ActivationName[];
-  precision: Precision;
+  precision: P;
   layers: { weights: number[]; bias: number[] }[];
 }
 
