@@ -13,7 +13,7 @@
  */
 import type { ActivationName } from "./activation.js";
 import type { Engine, Kernels } from "./engine.js";
-import { MLPError, describe } from "./errors.js";
+import { MLPError, count, describe } from "./errors.js";
 import { BatchRunner } from "./batch.js";
 import { planBlock, planLayout, writePlan, type LayerLayout, type NetworkLayout } from "./memory.js";
 import {
@@ -120,8 +120,10 @@ export class MLP<P extends Precision = Precision> {
     this.engine = engine;
     this.sizes = Object.freeze(sizes.slice());
     this.activations = Object.freeze(checked.activations);
-    this.activationSpec = typeof spec.activations === "string" ? (spec.activations as ActivationName) : checked.activations.slice();
-    if (spec.activations === undefined) this.activationSpec = "sigmoid";
+    // From the field as checkSpec read it (once): a getter could answer differently a second time.
+    const activationsField = checked.activationsField;
+    this.activationSpec = typeof activationsField === "string" ? (activationsField as ActivationName) : checked.activations.slice();
+    if (activationsField === undefined) this.activationSpec = "sigmoid";
     this.codes = checked.codes;
     this.precision = precision as P;
     this.inputSize = sizes[0];
@@ -142,19 +144,19 @@ export class MLP<P extends Precision = Precision> {
     engine.arena.checkFits(bytes, what);
     const layerChecks: CheckedWeights[] = [];
     for (let i = 1; i < sizes.length; i++) {
-      layerChecks.push(checkLayer(i + 1, spec.layers[i - 1], sizes[i], sizes[i - 1], precision, true));
+      layerChecks.push(checkLayer(i + 1, checked.layers[i - 1], sizes[i], sizes[i - 1], precision, true));
     }
     const start = engine.arena.alloc(bytes, what);
     this.blocks = { engine, list: [{ start, bytes }] };
     this.layout = planLayout(sizes, precision, start);
     writePlan(engine.memory, this.layout, this.codes);
     for (let i = 0; i < layerChecks.length; i++) {
-      this.writeLayer(i, layerChecks[i].read, spec.layers[i].bias);
+      this.writeLayer(i, layerChecks[i].read, layerChecks[i].bias);
       if (layerChecks[i].deferred) {
         const bad = this.firstNonFinite(this.layout.layers[i]);
         if (bad >= 0) {
           releaseBlocks(this.blocks);
-          throw badWeight(i + 2, bad, sizes[i], (spec.layers[i].weights as ArrayLike<number>)[bad], precision);
+          throw badWeight(i + 2, bad, sizes[i], layerChecks[i].at(bad), precision);
         }
       }
     }
@@ -336,8 +338,8 @@ export class MLP<P extends Precision = Precision> {
   setLayer(l: number, weights: WeightsLike, bias: ArrayLike<number>): this {
     this.requireLive("setLayer");
     this.layerIndex("setLayer", l);
-    const { read } = checkParameters(l, weights, bias, this.sizes[l - 1], this.sizes[l - 2], this.precision);
-    this.writeLayer(l - 2, read, bias);
+    const checked = checkParameters(l, weights, bias, this.sizes[l - 1], this.sizes[l - 2], this.precision);
+    this.writeLayer(l - 2, checked.read, checked.bias);
     return this;
   }
 
@@ -413,9 +415,17 @@ export class MLP<P extends Precision = Precision> {
   /** m for a flat row-major batch xs of n_1-vectors, or E_INPUT. */
   private batchSize(xs: Readonly<ArrayLike<number>>): number {
     const n = this.inputSize;
+    if (xs !== null && typeof xs === "object" && xs.length > 0 && xs[0] !== null && typeof xs[0] === "object") {
+      throw new MLPError(
+        "E_INPUT",
+        `xs: xs[0] is ${describe(xs[0])}, but xs must be flat, row-major m × n_1 (m inputs of ${count(n, "number")}, one after another): ` +
+          `flatten it, e.g. xs.flat() or a Float64Array of m·n_1 numbers`,
+        { layer: 1, expected: "flat array of numbers", actual: describe(xs[0]) },
+      );
+    }
     if (xs === null || typeof xs !== "object" || typeof xs.length !== "number" || xs.length % n !== 0) {
       const got = xs !== null && typeof xs === "object" && typeof xs.length === "number" ? `${xs.length}` : describe(xs);
-      throw new MLPError("E_INPUT", `xs: expected m rows of n_1 = ${n} numbers (flat, row-major m × n_1), got ${got}`, {
+      throw new MLPError("E_INPUT", `xs: expected m rows of n_1 = ${count(n, "number")} (flat, row-major m × n_1), got ${got}`, {
         layer: 1,
         expected: n,
         actual: xs?.length,
@@ -449,7 +459,7 @@ export class MLP<P extends Precision = Precision> {
     if (x === null || typeof x !== "object" || x.length !== n) {
       throw new MLPError(
         "E_INPUT",
-        `x: expected ${n} numbers (n_1), got ${x !== null && typeof x === "object" && typeof x.length === "number" ? x.length : describe(x)}`,
+        `x: expected ${count(n, "number")} (n_1), got ${x !== null && typeof x === "object" && typeof x.length === "number" ? x.length : describe(x)}`,
         { layer: 1, expected: n, actual: x?.length },
       );
     }
@@ -468,7 +478,7 @@ export class MLP<P extends Precision = Precision> {
   private loadVector(values: Readonly<ArrayLike<number>>, offset: number, n: number, name: string, symbol: string): void {
     if (values === null || typeof values !== "object" || values.length !== n) {
       const got = values !== null && typeof values === "object" && typeof values.length === "number" ? values.length : describe(values);
-      throw new MLPError("E_INPUT", `${name}: expected ${n} numbers (${symbol}), got ${got}`, { expected: n, actual: values?.length });
+      throw new MLPError("E_INPUT", `${name}: expected ${count(n, "number")} (${symbol}), got ${got}`, { expected: n, actual: values?.length });
     }
     const view = this.view();
     const at = offset >> this.shift;

@@ -43,13 +43,13 @@ test("weights and bias of the wrong length name the layer and the expected shape
   const short = [layers[0], { weights: layers[1].weights.slice(1), bias: layers[1].bias }, layers[2]];
   throwsCode(make({ layers: short }), "E_SHAPE", /layer 3 weights: expected 2×4 = 8 numbers \(row-major \[out\]\[in\]\), got 7/);
   const nestedRows = [{ weights: [[1, 2, 3]], bias: [0, 0, 0, 0] }, layers[1], layers[2]];
-  throwsCode(make({ layers: nestedRows }), "E_SHAPE", /layer 2 weights: expected 4 rows of 3 numbers/, /got 1 rows/);
+  throwsCode(make({ layers: nestedRows }), "E_SHAPE", /layer 2 weights: expected 4 rows of 3 numbers/, /got 1 row$/);
   const nestedRow = [{ weights: [[1, 2, 3], [1, 2], [1, 2, 3], [1, 2, 3]], bias: [0, 0, 0, 0] }, layers[1], layers[2]];
   throwsCode(make({ layers: nestedRow }), "E_SHAPE", /layer 2 weights row 1: expected 3 numbers/, /got 2/);
   const bias = [layers[0], layers[1], { weights: layers[2].weights, bias: [] }];
-  throwsCode(make({ layers: bias }), "E_SHAPE", /layer 4 bias: expected 1 numbers/, /got 0/);
+  throwsCode(make({ layers: bias }), "E_SHAPE", /layer 4 bias: expected 1 number \(n_4\)/, /got 0/);
   const noWeights = [layers[0], { bias: layers[1].bias }, layers[2]];
-  throwsCode(make({ layers: noWeights }), "E_SHAPE", /layer 3 weights/, /undefined/);
+  throwsCode(make({ layers: noWeights }), "E_SHAPE", /layer 3: the key "weights" is missing \(it has: bias\)/, /W\^\[3\], 2×4 numbers, row-major \[out\]\[in\]/);
 });
 
 test("NaN and ±Infinity in weights or bias name the layer and index", () => {
