@@ -202,7 +202,7 @@ export function checkSpec(spec: unknown): CheckedSpec {
   }
   const sizes = checkSizes(spec);
   const precisionField = own(spec, "precision", "model");
-  const precision = precisionField ?? "f32";
+  const precision = precisionField === undefined ? "f32" : precisionField; // null is a wrong value, not "missing"
   if (precision !== "f32" && precision !== "f64") {
     throw new MLPError("E_PRECISION", `precision: expected "f32" or "f64", got ${show(precision)}`, {
       expected: ["f32", "f64"],
@@ -460,7 +460,7 @@ export function checkParameters(
     } else {
       const copy = new ArrayType(length);
       for (let k = 0; k < length; k++) {
-        const v = element(list, k, what);
+        const v = k === 0 ? first : element(list, k, what); // element 0 was read once already
         if (typeof v !== "number" || !(Math.abs(v) <= limit)) {
           throw badValue(l, `weights[${k}] (row ${Math.floor(k / cols)}, column ${k % cols})`, k, v, precision, missing(list, k, v));
         }
