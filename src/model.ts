@@ -407,7 +407,7 @@ export function checkParameters(
   let deferred = false;
   let at: (k: number) => unknown;
   const list = weights as ArrayLike<unknown>;
-  const first = length > 0 && !ArrayBuffer.isView(weights) ? element(list, 0, what) : undefined;
+  const first = length > 0 ? element(list, 0, what) : undefined;
   if (first !== null && typeof first === "object") {
     // Nested: n_l rows of n_{l-1} numbers, copied into one flat row-major array as they are checked.
     if (length !== rows) {

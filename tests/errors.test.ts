@@ -174,6 +174,97 @@ test("a network too large for WebAssembly memory says how much it needs", () => 
   throwsCode(() => engine.createMLP({ sizes: [30000, 30000, 1], precision: "f64", layers: [{}, {}] as never[] }), "E_TOO_LARGE", /6\.7 GiB/, /f32 instead of f64/);
 });
 
+// The defects a fuzzer of model objects found (issue 9); tests/fuzz.test.ts covers every value at random.
+test("BigInt, Symbol and functions anywhere give MLPError, not a TypeError from a message", () => {
+  throwsCode(make({ precision: 1n }), "E_PRECISION", /got the BigInt 1n/);
+  throwsCode(make({ precision: Symbol("f64") }), "E_PRECISION", /got Symbol\(f64\)/);
+  throwsCode(make({ precision: null }), "E_PRECISION", /got null/);
+  throwsCode(make({ sizes: [3n, 4, 2, 1] }), "E_SIZES", /sizes\[0\] \(n_1\)/, /the BigInt 3n/);
+  throwsCode(make({ sizes: () => [3, 4, 2, 1] }), "E_SIZES", /got function/);
+  const w = layers[0].weights.slice() as unknown[];
+  w[4] = 2n;
+  throwsCode(make({ layers: [{ weights: w, bias: layers[0].bias }, layers[1], layers[2]] }), "E_NONFINITE", /layer 2 weights\[4\] \(row 1, column 1\) is the BigInt 2n/);
+  throwsCode(make({ layers: [{ weights: new BigInt64Array(12), bias: layers[0].bias }, layers[1], layers[2]] }), "E_NONFINITE", /the BigInt 0n/);
+});
+
+test("array-likes with a huge, negative or fractional length are refused before anything is allocated", () => {
+  const start = performance.now();
+  throwsCode(make({ sizes: { length: 1e12 } }), "E_SIZES", /length 1000000000000 is not an array length/);
+  throwsCode(make({ sizes: { length: -1 } }), "E_SIZES", /length -1/);
+  throwsCode(make({ sizes: { length: 3.5, 0: 3, 1: 4, 2: 2, 3: 1 } }), "E_SIZES", /length 3\.5/);
+  throwsCode(make({ sizes: { length: 2 ** 32 - 1 } }), "E_SIZES", /at most 65536 layer widths/);
+  throwsCode(make({ layers: { length: 1e12 } }), "E_LAYERS", /length 1000000000000/);
+  throwsCode(make({ layers: [{ weights: { length: 1e12 }, bias: layers[0].bias }, layers[1], layers[2]] }), "E_SHAPE", /layer 2 weights: its length/);
+  throwsCode(make({ layers: [{ weights: [{ length: -3 }, [1, 2, 3], [1, 2, 3], [1, 2, 3]], bias: layers[0].bias }, layers[1], layers[2]] }), "E_SHAPE", /layer 2 weights row 0: its length -3/);
+  throwsCode(make({ layers: [layers[0], layers[1], { weights: layers[2].weights, bias: { length: 0.5 } }] }), "E_SHAPE", /layer 4 bias: its length 0\.5/);
+  assert.ok(performance.now() - start < 1000, "took too long");
+});
+
+test("holes, getters that throw and proxies give MLPError; a getter is read once", () => {
+  throwsCode(make({ sizes: [3, , 2, 1] }), "E_SIZES", /sizes\[1\] \(n_2\)/, /a hole/);
+  const holey = layers[0].bias.slice();
+  delete holey[1];
+  throwsCode(make({ layers: [{ weights: layers[0].weights, bias: holey }, layers[1], layers[2]] }), "E_NONFINITE", /layer 2 bias\[1\] is a hole/);
+  const throwing = Object.defineProperty({ ...good.spec }, "layers", { get: () => { throw new RangeError("lazy load failed"); } });
+  throwsCode(() => engine.createMLP(throwing as MLPSpec), "E_SPEC", /model\.layers: reading it threw RangeError: lazy load failed/, /plain data/);
+  const trap = () => { throw new Error("revoked"); };
+  throwsCode(() => engine.createMLP(new Proxy({}, { get: trap, has: trap, getOwnPropertyDescriptor: trap }) as MLPSpec), "E_SPEC", /revoked/);
+  const { proxy, revoke } = Proxy.revocable({ ...good.spec }, {});
+  revoke();
+  throwsCode(() => engine.createMLP(proxy as MLPSpec), "E_SPEC", /model\.sizes: reading it threw TypeError/);
+  const badRow = [...layers[0].weights];
+  Object.defineProperty(badRow, 3, { get: () => { throw new Error("row getter"); } });
+  throwsCode(make({ layers: [{ weights: badRow, bias: layers[0].bias }, layers[1], layers[2]] }), "E_SPEC", /layer 2 weights\[3\]: reading it threw Error: row getter/);
+  // A proxy that answers NaN after the first read: the network holds what was checked.
+  let reads = 0;
+  const lying = new Proxy(layers[1].weights.slice(), { get: (t, k) => (k === "0" && reads++ > 0 ? NaN : Reflect.get(t, k)) });
+  const net = make({ layers: [layers[0], { weights: lying, bias: layers[1].bias }, layers[2]] })();
+  assert.is(reads, 1);
+  assert.equal(net.toJSON().layers[1].weights, layers[1].weights);
+  net.dispose();
+});
+
+test("__proto__ keys and inherited fields give MLPError (a polluted prototype cannot change a model)", () => {
+  const parsed = JSON.parse(`{ "__proto__": { "precision": "f64" }, ${JSON.stringify(good.spec).slice(1)}`);
+  throwsCode(() => engine.createMLP(parsed), "E_SPEC", /the key "__proto__" is not part of the model format/);
+  const layerParsed = JSON.parse(`{ "__proto__": {}, "weights": ${JSON.stringify(layers[0].weights)}, "bias": ${JSON.stringify(layers[0].bias)} }`);
+  throwsCode(make({ layers: [layerParsed, layers[1], layers[2]] }), "E_SPEC", /layers\[0\] \(layer 2\)/, /"__proto__"/);
+  const inherits = Object.assign(Object.create({ sizes: good.spec.sizes }), { layers: good.spec.layers });
+  throwsCode(() => engine.createMLP(inherits), "E_SIZES", /the key "sizes" is missing/, /inherited one is ignored/);
+  const proto = Object.prototype as { precision?: string };
+  proto.precision = "f64";
+  try {
+    const { precision: _, ...noPrecision } = good.spec;
+    const net = engine.createMLP(noPrecision as MLPSpec);
+    assert.is(net.precision, "f32");
+    net.dispose();
+  } finally {
+    delete proto.precision;
+  }
+});
+
+test("messages: singular counts, nested xs, a missing weights key", () => {
+  throwsCode(() => engine.createMLP({ sizes: [1, 1], layers: [{ weights: [1, 2], bias: [0] }] }), "E_SHAPE", /expected 1×1 = 1 number \(row-major/, /got 2$/);
+  throwsCode(() => engine.createMLP({ sizes: [2, 1], layers: [{ weights: [[1, 2], [3, 4]], bias: [0] }] }), "E_SHAPE", /expected 1 row of 2 numbers/, /got 2 rows/);
+  throwsCode(() => engine.createMLP({ sizes: [2, 1], layers: [{ weights: [1, 2], bias: [0, 1] }] }), "E_SHAPE", /bias: expected 1 number \(n_2\), got 2/);
+  const net = engine.createMLP({ sizes: [2, 1], layers: [{ weights: [1, 2], bias: [0] }] });
+  throwsCode(() => net.gradientBatch([[1, 2], [3, 4]] as never), "E_INPUT", /xs must be flat, row-major m × n_1/, /flatten it/);
+  throwsCode(() => net.forwardBatch([[1, 2]] as never), "E_INPUT", /flatten it/);
+  throwsCode(() => net.gradient([1]), "E_INPUT", /x: expected 2 numbers \(n_1\), got 1/);
+  const one = engine.createMLP({ sizes: [1, 1], layers: [{ weights: [1], bias: [0] }] });
+  throwsCode(() => one.gradient([1, 2]), "E_INPUT", /x: expected 1 number \(n_1\), got 2/);
+  throwsCode(
+    () => engine.createMLP({ sizes: [2, 1], layers: [{ kernel: [[1], [2]], bias: [0] }] } as never),
+    "E_SHAPE",
+    /layer 2: the key "weights" is missing \(it has: kernel, bias\)/,
+    /"weights" holds W\^\[2\], 1×2 numbers, row-major \[out\]\[in\]/,
+    /"kernel" is \[in\]\[out\]: transpose it/,
+  );
+  throwsCode(() => engine.createMLP({ sizes: [2, 1], layers: [{ weights: [1, 2], b: [0] }] } as never), "E_SHAPE", /the key "bias" is missing \(it has: weights, b\)/);
+  net.dispose();
+  one.dispose();
+});
+
 function catchError(fn: () => unknown): MLPError {
   try {
     fn();
