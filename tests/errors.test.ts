@@ -265,6 +265,60 @@ test("messages: singular counts, nested xs, a missing weights key", () => {
   one.dispose();
 });
 
+// Mutants that passed the suite once (issue 9): each test below fails if its check is deleted or loosened.
+test("nested number[][] weights: NaN, ±Infinity, non-numbers and out-of-f32-range values are refused, in createMLP and setLayer", () => {
+  const nested = (flat: readonly number[], cols: number) => Array.from({ length: flat.length / cols }, (_, r) => flat.slice(r * cols, (r + 1) * cols));
+  for (const precision of ["f32", "f64"] as const) {
+    const values: unknown[] = [NaN, Infinity, -Infinity, "1", null, undefined, 2n];
+    if (precision === "f32") values.push(1e39, -3.5e38);
+    for (const bad of values) {
+      // Layer 3 is 2×4: the bad value goes last, at row 1, column 3.
+      const rows = nested(layers[1].weights, 4) as unknown[][];
+      rows[1][3] = bad;
+      throwsCode(
+        make({ precision, layers: [layers[0], { weights: rows, bias: layers[1].bias }, layers[2]] }),
+        "E_NONFINITE",
+        /layer 3 weights\[1\]\[3\] is /,
+      );
+      const net = make({ precision })();
+      const before = net.toJSON();
+      throwsCode(() => net.setLayer(3, rows as number[][], layers[1].bias), "E_NONFINITE", /layer 3 weights\[1\]\[3\]/);
+      assert.equal(net.toJSON(), before, "a failed setLayer changed the network");
+      net.dispose();
+    }
+  }
+});
+
+test("nested weights: a row longer or shorter than n_{l-1} is refused", () => {
+  for (const extra of [[0.5], [], [0.5, 0.5]]) {
+    const rows = [[1, 2, 3], [1, 2, 3], [1, 2, 3, ...extra], [1, 2, 3]];
+    if (extra.length === 0) rows[2] = [1, 2];
+    const got = extra.length === 0 ? 2 : 3 + extra.length;
+    throwsCode(make({ layers: [{ weights: rows, bias: [0, 0, 0, 0] }, layers[1], layers[2]] }), "E_SHAPE", /layer 2 weights row 2: expected 3 numbers \(n_1\)/, new RegExp(`got ${got}$`));
+    const net = make({})();
+    throwsCode(() => net.setLayer(2, rows, [0, 0, 0, 0]), "E_SHAPE", /row 2/);
+    net.dispose();
+  }
+  // A longer last row, whose extra number would otherwise spill into the padding.
+  const rows = [[1, 2, 3], [1, 2, 3], [1, 2, 3], [1, 2, 3, 4]];
+  throwsCode(make({ layers: [{ weights: rows, bias: [0, 0, 0, 0] }, layers[1], layers[2]] }), "E_SHAPE", /row 3/, /got 4$/);
+});
+
+test("x, u and v longer than expected are refused, as shorter ones are", () => {
+  const net = engine.createMLP(good.spec);
+  const x = [...good.x, 0.5];
+  throwsCode(() => net.gradient(x), "E_INPUT", /x: expected 3 numbers \(n_1\), got 4/);
+  throwsCode(() => net.valueAndGradient(x), "E_INPUT", /got 4/);
+  throwsCode(() => net.forward(x), "E_INPUT", /got 4/);
+  throwsCode(() => net.jacobian(x), "E_INPUT", /got 4/);
+  throwsCode(() => net.parameterGradient(x), "E_INPUT", /got 4/);
+  throwsCode(() => net.vjp(x, [1]), "E_INPUT", /got 4/);
+  throwsCode(() => net.jvp(good.x, [1, 2, 3, 4]), "E_INPUT", /u: expected 3 numbers \(n_1\), got 4/);
+  throwsCode(() => net.hvp(good.x, [1, 2, 3, 4]), "E_INPUT", /u: expected 3 numbers/);
+  throwsCode(() => net.vjp(good.x, [1, 2]), "E_INPUT", /v: expected 1 number \(n_L\), got 2/);
+  net.dispose();
+});
+
 function catchError(fn: () => unknown): MLPError {
   try {
     fn();
