@@ -429,10 +429,16 @@ export function checkParameters(
         );
       }
       const values = row as ArrayLike<unknown>;
-      for (let j = 0; j < cols; j++) {
-        const v = element(values, j, `${what}[${i}]`);
-        if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw badValue(l, `weights[${i}][${j}]`, i * cols + j, v, precision, missing(values, j, v));
-        copy[i * cols + j] = v;
+      let j = 0;
+      try {
+        // The hot loop of a nested model: no call per value (this code runs once, unoptimised).
+        for (; j < cols; j++) {
+          const v = values[j];
+          if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw badValue(l, `weights[${i}][${j}]`, i * cols + j, v, precision, missing(values, j, v));
+          copy[i * cols + j] = v;
+        }
+      } catch (cause) {
+        throw unreadable(`${what}[${i}][${j}]`, cause);
       }
     }
     read = (i) => copy.subarray(i * cols, (i + 1) * cols);
@@ -459,12 +465,17 @@ export function checkParameters(
       at = (k) => weights[k];
     } else {
       const copy = new ArrayType(length);
-      for (let k = 0; k < length; k++) {
-        const v = k === 0 ? first : element(list, k, what); // element 0 was read once already
-        if (typeof v !== "number" || !(Math.abs(v) <= limit)) {
-          throw badValue(l, `weights[${k}] (row ${Math.floor(k / cols)}, column ${k % cols})`, k, v, precision, missing(list, k, v));
+      let k = 0;
+      try {
+        for (; k < length; k++) {
+          const v = k === 0 ? first : list[k]; // element 0 was read once already
+          if (typeof v !== "number" || !(Math.abs(v) <= limit)) {
+            throw badValue(l, `weights[${k}] (row ${Math.floor(k / cols)}, column ${k % cols})`, k, v, precision, missing(list, k, v));
+          }
+          copy[k] = v;
         }
-        copy[k] = v;
+      } catch (cause) {
+        throw unreadable(`${what}[${k}]`, cause);
       }
       read = (i) => copy.subarray(i * cols, (i + 1) * cols);
       at = (k) => copy[k];
@@ -480,10 +491,16 @@ export function checkParameters(
     });
   }
   const biasCopy = new ArrayType(rows);
-  for (let i = 0; i < rows; i++) {
-    const v = element(bias as ArrayLike<unknown>, i, `layer ${l} bias`);
-    if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw badValue(l, `bias[${i}]`, i, v, precision, missing(bias as ArrayLike<unknown>, i, v));
-    biasCopy[i] = v;
+  const biasValues = bias as ArrayLike<unknown>;
+  let i = 0;
+  try {
+    for (; i < rows; i++) {
+      const v = biasValues[i];
+      if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw badValue(l, `bias[${i}]`, i, v, precision, missing(biasValues, i, v));
+      biasCopy[i] = v;
+    }
+  } catch (cause) {
+    throw unreadable(`layer ${l} bias[${i}]`, cause);
   }
   return { read, bias: biasCopy, deferred, at };
 }
