@@ -18,7 +18,7 @@ import type { Engine } from "./engine.js";
 import { MLPError, describe, type MLPErrorCode } from "./errors.js";
 import { createEngine, init, threadsUnavailable } from "./init.js";
 import { BATCH_BLOCK, planBlock } from "./memory.js";
-import type { MLPSpec, MLPSpecLike, Precision } from "./model.js";
+import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { BatchJob, BatchMethod, MLP, Vector, VectorOf } from "./network.js";
 import type { JobKind, WorkerFailure, WorkerJob, WorkerReply, WorkerStart } from "./pool-worker.js";
 
@@ -222,7 +222,7 @@ export class MLPPool<P extends Precision = Precision> {
  */
 export function createMLPPool<P extends Precision = "f32">(options: MLPPoolOptions<MLPSpec<P>>): Promise<MLPPool<P>>;
 /** As above, for a model read from JSON (names typed string). */
-export function createMLPPool(options: MLPPoolOptions): Promise<MLPPool>;
+export function createMLPPool<S extends MLPSpecLike>(options: MLPPoolOptions<S & SpecNames<S>>): Promise<MLPPool>;
 export async function createMLPPool(options: MLPPoolOptions): Promise<MLPPool> {
   if (options === null || typeof options !== "object") {
     throw new MLPError("E_OPTIONS", `createMLPPool: expected options { spec, threads? }, got ${describe(options)}`);

@@ -140,3 +140,13 @@ takesAny(net32);
 takesAny(fromJSON);
 
 export { sum, wrong32, wrong64, more, asLike };
+
+async function poolTypos(): Promise<void> {
+  // @ts-expect-error "f16" is not a precision, for a pool either
+  await createMLPPool({ spec: { sizes: [2, 1], layers, precision: "f16" as const } });
+  // @ts-expect-error nor a misspelt activation
+  await createMLPPool({ spec: { sizes: [2, 1], layers, activations: ["tahn"] as const } });
+  // @ts-expect-error nor for grad
+  await grad({ sizes: [2, 1], layers, activations: "sigmoidd" as const });
+}
+export { poolTypos };
