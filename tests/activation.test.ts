@@ -140,7 +140,7 @@ function within2Ulps(got: number, exact: number, where: string): void {
   assert.ok(Math.abs(got - want) <= 2 * ulpF32(want), `${where} = ${got}, expected ${want} (±2 ulps = ${2 * ulpF32(want)})`);
 }
 
-test("f32 sigmoid, vector form: σ and σ' within 2 ulps into the subnormal range, σ(−1000) = 0 (batched and single-input)", () => {
+test("f32 sigmoid: σ and σ' within 2 ulps into the subnormal range, σ(−1000) = 0 (batched, four-row and one-row kernels)", () => {
   for (const { name, engine } of builds) {
     const n = DEEP.length; // 20 = five groups of four rows in the single-input kernel
     const zs = DEEP.map(Math.fround);
@@ -159,8 +159,13 @@ test("f32 sigmoid, vector form: σ and σ' within 2 ulps into the subnormal rang
       within2Ulps(gradients[i], prime, `${name} batched σ'(${z})`);
       within2Ulps(forward[i], sigma, `${name} single-input σ(${z})`);
       within2Ulps(jacobian[i * n + i], prime, `${name} single-input σ'(${z})`);
+      // And the scalar form (one row: the kernels' tail, and the whole scalar build).
+      const scalar = one.valueAndGradient([z]);
+      within2Ulps(scalar.value, sigma, `${name} one-row σ(${z})`);
+      within2Ulps(scalar.gradient[0], prime, `${name} one-row σ'(${z})`);
       if (z <= -1000) {
-        for (const [got, what] of [[values[i], "batched σ"], [gradients[i], "batched σ'"], [forward[i], "single σ"], [jacobian[i * n + i], "single σ'"]] as const) {
+        const scalar = one.valueAndGradient([z]);
+        for (const [got, what] of [[values[i], "batched σ"], [gradients[i], "batched σ'"], [forward[i], "single σ"], [jacobian[i * n + i], "single σ'"], [scalar.value, "one-row σ"], [scalar.gradient[0], "one-row σ'"]] as const) {
           assert.ok(Object.is(got, 0), `${name} ${what}(${z}) = ${got}, expected exactly 0`);
         }
       }
