@@ -13,7 +13,7 @@
  */
 import type { ActivationName } from "./activation.js";
 import type { Engine, Kernels } from "./engine.js";
-import { MLPError, count, describe } from "./errors.js";
+import { MLPError, count, describe, show } from "./errors.js";
 import { BatchRunner } from "./batch.js";
 import { planBlock, planLayout, writePlan, type LayerLayout, type NetworkLayout } from "./memory.js";
 import {
@@ -512,7 +512,7 @@ export class MLP<P extends Precision = Precision> {
   private layerIndex(method: string, l: number): number {
     const L = this.sizes.length;
     if (!Number.isInteger(l) || l < 2 || l > L) {
-      throw new MLPError("E_LAYER_INDEX", `${method}: layer must be an integer from 2 to ${L} (layer 1 is the input x), got ${String(l)}`, {
+      throw new MLPError("E_LAYER_INDEX", `${method}: layer must be an integer from 2 to ${L} (layer 1 is the input x), got ${show(l)}`, {
         expected: [2, L],
         actual: l,
       });
