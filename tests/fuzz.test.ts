@@ -9,11 +9,12 @@
 //      valid one (a finite number, a transparent proxy, a typed array of the same values…), builds
 //      exactly the network the spec describes (its toJSON equals the expected model);
 //   2. a failed createMLP keeps no memory; a failed setLayer leaves the network's toJSON unchanged;
-//   3. every case finishes quickly (no length is trusted before it is checked).
+//   3. every case finishes quickly (no length is trusted before it is checked);
+//   4. createMLPPool, given the same specs, rejects with an MLPError or builds exactly the model.
 // Seeded: a failure prints the seed and the path, so it can be replayed.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { MLPError, createEngine, type MLP, type ModelJSON } from "../src/index.js";
+import { MLPError, createEngine, createMLPPool, type MLP, type MLPPool, type ModelJSON } from "../src/index.js";
 import { rng } from "./helpers.js";
 
 const engine = await createEngine();
@@ -315,7 +316,8 @@ function checkError(error: unknown, where: string): void {
 }
 
 /** One case: a random model with one or two replacements. */
-function createCase(seed: number): void {
+/** A random model with one or two of its parts replaced: the input, whether it is valid, the model it means. */
+function mutatedCase(seed: number): { model: Model; input: unknown; valid: boolean; where: string } {
   const random = rng(seed);
   let model = randomModel(random);
   let input: unknown = model;
@@ -337,7 +339,12 @@ function createCase(seed: number): void {
     if (variant.plain !== undefined) model = setAt(model, path, variant.plain) as Model;
     input = setAt(input, path, variant.value);
   }
-  const where = `seed ${seed} (${labels.join("; ")})`;
+  return { model, input, valid, where: `seed ${seed} (${labels.join("; ")})` };
+}
+
+/** One case: createMLP on a mutated model. */
+function createCase(seed: number): void {
+  const { model, input, valid, where } = mutatedCase(seed);
   const inUse = engine.arena.inUse;
   const start = performance.now();
   let net: MLP | undefined;
@@ -405,6 +412,24 @@ test("setLayer: every JS value for weights or bias gives an MLPError and leaves 
       sameModel(net.toJSON(), expected, where);
     }
     net.dispose();
+  }
+});
+
+test("createMLPPool: the same values in a pool's spec give a rejected MLPError or exactly the model", async () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const { model, input, valid, where } = mutatedCase(50_000 + seed);
+    let pool: MLPPool | undefined;
+    try {
+      pool = await createMLPPool({ spec: input as never, threads: 1 });
+    } catch (error) {
+      checkError(error, `pool ${where}`);
+      if (valid) assert.unreachable(`pool ${where}: a valid model was refused: ${(error as Error).message}`);
+    }
+    if (pool !== undefined) {
+      if (!valid) assert.unreachable(`pool ${where}: accepted, but the model is not valid`);
+      sameModel(pool.network.toJSON(), expectedJSON(model), `pool ${where}`);
+      await pool.dispose();
+    }
   }
 });
 
