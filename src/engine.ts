@@ -5,8 +5,8 @@
  */
 import { MLPError } from "./errors.js";
 import { Arena } from "./memory.js";
-import type { MLPSpec } from "./model.js";
-import { MLP } from "./network.js";
+import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
+import { MLP, type VectorOf } from "./network.js";
 
 /** The kernel module's exports: byte offsets and counts in, the output offset back. */
 export interface Kernels {
@@ -65,9 +65,9 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
 ];
 
 /** A gradient function from grad(): df(x, out?) = ∇ₓ a^[L](x); `network` is the MLP behind it. */
-export interface GradientFunction {
-  (x: ArrayLike<number>, out?: Float32Array | Float64Array): Float32Array | Float64Array;
-  readonly network: MLP;
+export interface GradientFunction<P extends Precision = Precision> {
+  <V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, out?: V): V;
+  readonly network: MLP<P>;
 }
 
 /** One kernel instance and its memory; create networks with engine.createMLP(spec). */
@@ -102,20 +102,26 @@ export class Engine {
   }
 
   /** Builds a network from a model (see MLPSpec); its parameters are copied into WebAssembly memory. */
-  createMLP(spec: MLPSpec): MLP {
+  createMLP<P extends Precision = "f32">(spec: MLPSpec<P>): MLP<P>;
+  /** A model read from JSON (names typed string) builds a network whose precision is known at run time. */
+  createMLP<S extends MLPSpecLike>(spec: S & SpecNames<S>): MLP;
+  createMLP(spec: MLPSpecLike): MLP {
     return new MLP(this, spec);
   }
 
   /** A drop-in gradient function df(x, out?) for the network `spec` describes (n_L must be 1). */
-  grad(spec: MLPSpec): GradientFunction {
-    const network = this.createMLP(spec);
+  grad<P extends Precision = "f32">(spec: MLPSpec<P>): GradientFunction<P>;
+  /** As above, for a model read from JSON. */
+  grad<S extends MLPSpecLike>(spec: S & SpecNames<S>): GradientFunction;
+  grad(spec: MLPSpecLike): GradientFunction {
+    const network: MLP = this.createMLP(spec);
     try {
       network.requireScalar("grad");
     } catch (error) {
       network.dispose();
       throw error;
     }
-    const df = (x: ArrayLike<number>, out?: Float32Array | Float64Array) => network.gradient(x, out);
+    const df = (x: Readonly<ArrayLike<number>>, out?: Float32Array | Float64Array) => network.gradient(x, out);
     return Object.assign(df, { network }) as GradientFunction;
   }
 

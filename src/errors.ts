@@ -4,7 +4,7 @@ export type MLPErrorCode =
   | "E_NO_SIMD" // SIMD was demanded but the runtime cannot validate the SIMD build
   | "E_SOURCE" // init(source): the source could not be fetched, compiled or is not mlpgrad's kernel module
   | "E_NOT_INITIALIZED" // createMLP() before init() has finished
-  | "E_SPEC" // the model is not an object
+  | "E_SPEC" // the model is not a plain object (not an object, a key missing or unknown, or reading it threw)
   | "E_SIZES" // sizes: fewer than two, or not positive integers
   | "E_PRECISION" // precision is neither "f32" nor "f64"
   | "E_ACTIVATION" // unknown activation name, or the wrong number of them
@@ -51,14 +51,47 @@ export class MLPError extends Error {
   }
 }
 
-/** Describes a value for an error message without dumping it: `Float64Array(3)`, `string`, `null`. */
+/** Describes a value for an error message without dumping it: `Float64Array(3)`, `string`, `null`. Never throws. */
 export function describe(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return `array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) {
-    const length = (value as unknown as { length?: number }).length;
-    return `${value.constructor.name}(${length ?? value.byteLength})`;
+  try {
+    if (Array.isArray(value)) return `array of length ${value.length}`;
+    if (ArrayBuffer.isView(value)) {
+      const length = (value as unknown as { length?: number }).length;
+      return `${value.constructor.name}(${length ?? value.byteLength})`;
+    }
+    if (typeof value === "object") {
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      return typeof name === "string" && name !== "" ? name : "object";
+    }
+  } catch {
+    // A proxy or a getter that throws: say what it is without reading it.
+    return typeof value === "object" ? "object (unreadable)" : typeof value;
   }
-  if (typeof value === "object") return value.constructor?.name ?? "object";
   return typeof value === "number" || typeof value === "boolean" ? String(value) : typeof value;
+}
+
+/**
+ * A value as an error message shows it: numbers, BigInts and symbols as written, strings quoted,
+ * anything else described. Never throws (JSON.stringify does on a BigInt, a template literal on a symbol).
+ */
+export function show(value: unknown): string {
+  switch (typeof value) {
+    case "number":
+    case "boolean":
+      return String(value);
+    case "bigint":
+      return `the BigInt ${String(value)}n`;
+    case "symbol":
+      return String(value);
+    case "string":
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    default:
+      return describe(value);
+  }
+}
+
+/** "1 number", "3 numbers": a count with its noun, singular for 1. */
+export function count(n: number, noun: string): string {
+  return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }

@@ -15,7 +15,7 @@ import simdModule from "../build/mlpgrad.simd.wasm";
 import type { Engine, GradientFunction } from "./engine.js";
 import { MLPError } from "./errors.js";
 import { createEngine as createEngineFrom, init as initFrom, isOptions, type InitOptions, type WasmSource } from "./init.js";
-import type { MLPSpec } from "./model.js";
+import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import { MLPPool, createMLPPool as createMLPPoolOn, type MLPPoolOptions } from "./pool.js";
 
 // Everything else is exactly index.ts's; the functions below shadow its exports of the same name.
@@ -75,7 +75,10 @@ export async function createEngine(options: InitOptions = {}): Promise<Engine> {
 }
 
 /** Initialises if needed and returns a drop-in gradient function df(x, out?) = ∇ₓ a^[L](x). */
-export async function grad(spec: MLPSpec): Promise<GradientFunction> {
+export function grad<P extends Precision = "f32">(spec: MLPSpec<P>): Promise<GradientFunction<P>>;
+/** As above, for a model read from JSON. */
+export function grad<S extends MLPSpecLike>(spec: S & SpecNames<S>): Promise<GradientFunction>;
+export async function grad(spec: MLPSpecLike): Promise<GradientFunction> {
   return (await init()).grad(spec);
 }
 
@@ -89,6 +92,9 @@ export function hasThreads(): boolean {
  * threads build. Asking for more threads gives a `fallbackReason` (or E_NO_THREADS with requireThreads).
  * The network lives on the default engine, which is initialised here first.
  */
+export function createMLPPool<P extends Precision = "f32">(options: MLPPoolOptions<MLPSpec<P>>): Promise<MLPPool<P>>;
+/** As above, for a model read from JSON (names typed string). */
+export function createMLPPool<S extends MLPSpecLike>(options: MLPPoolOptions<S & SpecNames<S>>): Promise<MLPPool>;
 export async function createMLPPool(options: MLPPoolOptions): Promise<MLPPool> {
   const isObject = options !== null && typeof options === "object";
   const asked = isObject ? options.threads : undefined;

@@ -13,7 +13,7 @@
  */
 import { Engine, checkKernelExports, type GradientFunction } from "./engine.js";
 import { MLPError, describe } from "./errors.js";
-import type { MLPSpec } from "./model.js";
+import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { MLP } from "./network.js";
 import { SCALAR_WASM, SIMD_WASM } from "./wasm.generated.js";
 
@@ -328,11 +328,17 @@ export function getEngine(): Engine {
 }
 
 /** Builds a network on the default engine (after `await init()`); see MLPSpec for the model format. */
-export function createMLP(spec: MLPSpec): MLP {
+export function createMLP<P extends Precision = "f32">(spec: MLPSpec<P>): MLP<P>;
+/** A model read from JSON (names typed string): precision and activations are checked at run time. */
+export function createMLP<S extends MLPSpecLike>(spec: S & SpecNames<S>): MLP;
+export function createMLP(spec: MLPSpecLike): MLP {
   return getEngine().createMLP(spec);
 }
 
 /** Initialises if needed and returns a drop-in gradient function df(x, out?) = ∇ₓ a^[L](x). */
-export async function grad(spec: MLPSpec): Promise<GradientFunction> {
+export function grad<P extends Precision = "f32">(spec: MLPSpec<P>): Promise<GradientFunction<P>>;
+/** As above, for a model read from JSON. */
+export function grad<S extends MLPSpecLike>(spec: S & SpecNames<S>): Promise<GradientFunction>;
+export async function grad(spec: MLPSpecLike): Promise<GradientFunction> {
   return (await init()).grad(spec);
 }

@@ -11,7 +11,7 @@
  * number reaches WebAssembly memory.
  */
 import { ACTIVATION_CODES, ACTIVATION_NAMES, isActivationName, type ActivationName } from "./activation.js";
-import { MLPError, describe } from "./errors.js";
+import { MLPError, count, describe, show, type MLPErrorCode } from "./errors.js";
 
 /** Element precision of a network's weights and arithmetic. */
 export type Precision = "f32" | "f64";
@@ -25,21 +25,52 @@ export interface LayerSpec {
   bias: ArrayLike<number>;
 }
 
-/** What createMLP takes; JSON.parse of a model file is one. */
-export interface MLPSpec {
+/**
+ * What createMLP takes; JSON.parse of a model file is one. P is the precision, so that the network's
+ * results are typed Float32Array ("f32", the default) or Float64Array ("f64").
+ */
+export interface MLPSpec<P extends Precision = Precision> {
   sizes: ArrayLike<number>;
   /** One name for all layers, or L-1 names for layers 2..L. Default "sigmoid". */
   activations?: ActivationName | readonly ActivationName[];
   layers: ArrayLike<LayerSpec>;
   /** Default "f32". */
-  precision?: Precision;
+  precision?: P;
 }
 
+/**
+ * A model whose names TypeScript has widened to `string`, as it types `import model from "./model.json"
+ * with { type: "json" }`: createMLP accepts it, checks precision and activations at run time, and types
+ * the network's results Float32Array | Float64Array.
+ */
+export interface MLPSpecLike {
+  sizes: ArrayLike<number>;
+  activations?: string | { readonly name: string } | readonly (string | { readonly name: string })[];
+  layers: ArrayLike<LayerSpec>;
+  precision?: string;
+}
+
+// A string-literal type T that is not one of Allowed becomes Allowed (so a misspelt literal fails to
+// type-check); `string` itself, as JSON imports type names, passes to the run-time checks.
+type KnownOrString<T, Allowed> = T extends string ? (string extends T ? T : T extends Allowed ? T : Allowed) : T;
+
+/**
+ * The names of a loose spec S, with any string-literal precision or activation name that is not a known
+ * one turned into the known ones: `S & SpecNames<S>` refuses `precision: "f16"` written in code and
+ * accepts the `string` of a JSON import.
+ */
+export type SpecNames<S extends MLPSpecLike> = {
+  precision?: KnownOrString<S["precision"], Precision>;
+  activations?: S["activations"] extends readonly (infer E)[]
+    ? readonly KnownOrString<E, ActivationName>[]
+    : KnownOrString<S["activations"], ActivationName>;
+};
+
 /** What toJSON returns: an MLPSpec with plain arrays, flat weights. */
-export interface ModelJSON {
+export interface ModelJSON<P extends Precision = Precision> {
   sizes: number[];
   activations: ActivationName | ActivationName[];
-  precision: Precision;
+  precision: P;
   layers: { weights: number[]; bias: number[] }[];
 }
 
@@ -49,65 +80,201 @@ export interface CheckedSpec {
   activations: ActivationName[];
   codes: number[];
   precision: Precision;
+  /** The activations field as it was read (once), for toJSON. */
+  activationsField: unknown;
+  /** The n_L−1 layer entries as they were read (once); checkLayer checks each. */
+  layers: unknown[];
 }
 
 const F32_MAX = 3.4028234663852886e38;
+/**
+ * The most layers a model may have. Nothing deeper is a sensible MLP, and the bound keeps a hostile
+ * `sizes` ({ length: 1e12 }, or a proxy) from running the checks for minutes before failing.
+ */
+export const MAX_LAYERS = 65536;
 
-/** Checks everything but the layer parameters (those are checked by checkLayer as they are copied). */
+/** What a thrown exception says, for the message of the MLPError that replaces it. */
+function thrown(cause: unknown): string {
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : show(cause);
+}
+
+/** The error for a model part whose reading threw (a getter or a proxy): it is not plain data. */
+export function unreadable(what: string, cause: unknown): MLPError {
+  if (cause instanceof MLPError) return cause;
+  return new MLPError(
+    "E_SPEC",
+    `${what}: reading it threw ${thrown(cause)}; a model must be plain data (objects, arrays, typed arrays, as JSON.parse gives)`,
+    { cause },
+  );
+}
+
+/**
+ * obj[key] when it is obj's own property, else undefined. Read once (a getter runs once); inherited
+ * properties are ignored so that a polluted Object.prototype cannot change a model. An own
+ * "__proto__" key (JSON.parse makes one) is refused: in an object literal it would set the prototype.
+ */
+function own(obj: object, key: string, where: string): unknown {
+  try {
+    if (Object.prototype.hasOwnProperty.call(obj, "__proto__")) {
+      throw new MLPError("E_SPEC", `${where}: the key "__proto__" is not part of the model format; remove it`, { actual: "__proto__" });
+    }
+    return Object.prototype.hasOwnProperty.call(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
+  } catch (cause) {
+    throw unreadable(`${where}.${key}`, cause);
+  }
+}
+
+/** For a message about a missing key: the keys obj does have, e.g. ` (it has: kernel, bias)`. */
+function keysOf(obj: object): string {
+  try {
+    const keys = Object.keys(obj).slice(0, 8);
+    return keys.length === 0 ? " (it has no keys)" : ` (it has: ${keys.join(", ")})`;
+  } catch {
+    return "";
+  }
+}
+
+/** Whether key is obj's, but only inherited (for "missing" messages). */
+function inherited(obj: object, key: string): boolean {
+  try {
+    return key in obj && !Object.prototype.hasOwnProperty.call(obj, key);
+  } catch {
+    return false;
+  }
+}
+
+// The `length` getter of typed arrays, which an own property of the instance cannot shadow.
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "length")!.get!;
+const typedArraySubarray = Object.getPrototypeOf(Uint8Array.prototype).subarray as (this: ArrayLike<number>, a: number, b: number) => ArrayLike<number>;
+
+/** Flat typed arrays whose elements are numbers (not BigInt, not DataView). */
+function isNumericTypedArray(value: unknown): value is ArrayLike<number> {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) && !(value instanceof BigInt64Array) && !(value instanceof BigUint64Array);
+}
+
+/**
+ * The length of an array-like, or undefined when value is not one (not an object, or a length that is
+ * not a number). A length that is a number but not a valid array length (negative, fractional, ≥ 2³²)
+ * is an error of its own: `what` names it.
+ */
+function arrayLength(value: unknown, what: string, code: MLPErrorCode): number | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  if (ArrayBuffer.isView(value)) return value instanceof DataView ? undefined : (typedArrayLength.call(value) as number);
+  let length: unknown;
+  try {
+    length = (value as { length?: unknown }).length;
+  } catch (cause) {
+    throw unreadable(`${what}.length`, cause);
+  }
+  if (typeof length !== "number") return undefined;
+  if (!Number.isInteger(length) || length < 0 || length > 2 ** 32 - 1) {
+    throw new MLPError(code, `${what}: its length ${String(length)} is not an array length (an integer from 0 to 2³² − 1)`, { actual: length });
+  }
+  return length;
+}
+
+/** Element i of an array-like, read once; a getter or proxy that throws becomes an MLPError. */
+function element(list: ArrayLike<unknown>, i: number, what: string): unknown {
+  try {
+    return list[i];
+  } catch (cause) {
+    throw unreadable(`${what}[${i}]`, cause);
+  }
+}
+
+/** A message's "got …" for a missing element: a hole says so. */
+function missing(list: ArrayLike<unknown>, i: number, value: unknown): string {
+  if (value !== undefined) return show(value);
+  try {
+    return i in (list as object) ? "undefined" : "a hole (no element at this index)";
+  } catch {
+    return "undefined";
+  }
+}
+
+/**
+ * Checks everything but the layer parameters (those are checked by checkLayer as they are copied).
+ * Every field is read once, so what is checked is what is built.
+ */
 export function checkSpec(spec: unknown): CheckedSpec {
   if (spec === null || typeof spec !== "object") {
     throw new MLPError("E_SPEC", `model: expected an object { sizes, activations, layers, precision }, got ${describe(spec)}`);
   }
-  const s = spec as Partial<MLPSpec>;
-  const sizes = checkSizes(s.sizes);
-  const precision = s.precision ?? "f32";
+  const sizes = checkSizes(spec);
+  const precisionField = own(spec, "precision", "model");
+  const precision = precisionField === undefined ? "f32" : precisionField; // null is a wrong value, not "missing"
   if (precision !== "f32" && precision !== "f64") {
-    throw new MLPError("E_PRECISION", `precision: expected "f32" or "f64", got ${JSON.stringify(precision)}`, {
+    throw new MLPError("E_PRECISION", `precision: expected "f32" or "f64", got ${show(precision)}`, {
       expected: ["f32", "f64"],
       actual: precision,
     });
   }
-  const activations = checkActivations(s.activations, sizes.length);
-  const layers = s.layers;
+  const activationsField = own(spec, "activations", "model");
+  let activations: ActivationName[];
+  try {
+    activations = checkActivations(activationsField, sizes.length);
+  } catch (cause) {
+    throw unreadable("activations", cause); // an MLPError passes through; a getter's or proxy's exception is wrapped
+  }
+  const layers = own(spec, "layers", "model");
   const expectedLayers = sizes.length - 1;
-  if (layers === null || typeof layers !== "object" || typeof layers.length !== "number") {
+  const shape = `${count(expectedLayers, "{ weights, bias } object")} (layers 2..${sizes.length})`;
+  const length = arrayLength(layers, "layers", "E_LAYERS");
+  if (length === undefined) {
+    const got = layers === undefined ? `the key "layers" is missing${keysOf(spec)}${inherited(spec, "layers") ? " (an inherited one is ignored)" : ""}` : `got ${describe(layers)}`;
+    throw new MLPError("E_LAYERS", `layers: expected an array of ${shape}; ${got}`, { expected: expectedLayers });
+  }
+  if (length !== expectedLayers) {
     throw new MLPError(
       "E_LAYERS",
-      `layers: expected an array of ${expectedLayers} { weights, bias } objects (layers 2..${sizes.length}), got ${describe(layers)}`,
-      { expected: expectedLayers },
+      `layers: expected ${expectedLayers} ${expectedLayers === 1 ? "entry" : "entries"} (layers 2..${sizes.length} for sizes [${sizes.join(", ")}]), got ${length}`,
+      { expected: expectedLayers, actual: length },
     );
   }
-  if (layers.length !== expectedLayers) {
-    throw new MLPError(
-      "E_LAYERS",
-      `layers: expected ${expectedLayers} entries (layers 2..${sizes.length} for sizes [${sizes.join(", ")}]), got ${layers.length}`,
-      { expected: expectedLayers, actual: layers.length },
-    );
-  }
-  return { sizes, activations, codes: activations.map((a) => ACTIVATION_CODES[a]), precision };
+  const entries: unknown[] = [];
+  for (let i = 0; i < length; i++) entries.push(element(layers as ArrayLike<unknown>, i, "layers"));
+  return {
+    sizes,
+    activations,
+    codes: activations.map((a) => ACTIVATION_CODES[a]),
+    precision,
+    activationsField,
+    layers: entries,
+  };
 }
 
-function checkSizes(sizes: unknown): number[] {
-  if (sizes === null || typeof sizes !== "object" || typeof (sizes as ArrayLike<unknown>).length !== "number") {
-    throw new MLPError("E_SIZES", `sizes: expected an array of layer widths [n_1, …, n_L], got ${describe(sizes)}`);
+function checkSizes(spec: object): number[] {
+  const sizes = own(spec, "sizes", "model");
+  const length = arrayLength(sizes, "sizes", "E_SIZES");
+  if (length === undefined) {
+    const got =
+      sizes === undefined
+        ? `the key "sizes" is missing${keysOf(spec)}${inherited(spec, "sizes") ? " (an inherited one is ignored)" : ""}`
+        : `got ${describe(sizes)}`;
+    throw new MLPError("E_SIZES", `sizes: expected an array of layer widths [n_1, …, n_L]; ${got}`);
   }
-  const list = Array.from(sizes as ArrayLike<unknown>);
-  if (list.length < 2) {
-    throw new MLPError("E_SIZES", `sizes: expected at least two layer widths (input and output), got ${list.length}`, {
+  if (length < 2) {
+    throw new MLPError("E_SIZES", `sizes: expected at least two layer widths (input and output), got ${length}`, {
       expected: 2,
-      actual: list.length,
+      actual: length,
     });
   }
-  list.forEach((n, i) => {
+  if (length > MAX_LAYERS) {
+    throw new MLPError("E_SIZES", `sizes: expected at most ${MAX_LAYERS} layer widths, got ${length}`, { expected: MAX_LAYERS, actual: length });
+  }
+  const list: number[] = [];
+  for (let i = 0; i < length; i++) {
+    const n = element(sizes as ArrayLike<unknown>, i, "sizes");
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-      throw new MLPError("E_SIZES", `sizes[${i}] (n_${i + 1}): expected a positive integer, got ${String(n)}`, {
+      throw new MLPError("E_SIZES", `sizes[${i}] (n_${i + 1}): expected a positive integer, got ${missing(sizes as ArrayLike<unknown>, i, n)}`, {
         layer: i + 1,
         index: i,
         actual: n,
       });
     }
-  });
-  return list as number[];
+    list.push(n);
+  }
+  return list;
 }
 
 function checkActivations(activations: unknown, L: number): ActivationName[] {
@@ -156,20 +323,43 @@ export function checkLayer(l: number, layer: unknown, rows: number, cols: number
   if (layer === null || typeof layer !== "object") {
     throw new MLPError("E_LAYERS", `layer ${l}: expected { weights, bias }, got ${describe(layer)}`, { layer: l });
   }
-  const { weights, bias } = layer as Partial<LayerSpec>;
+  const where = `layers[${l - 2}] (layer ${l})`;
+  const weights = own(layer, "weights", where);
+  const bias = own(layer, "bias", where);
+  for (const [key, value, what] of [
+    ["weights", weights, `W^[${l}], ${rows}×${cols} numbers, row-major [out][in]`],
+    ["bias", bias, `b^[${l}], ${count(rows, "number")}`],
+  ] as const) {
+    if (value === undefined) {
+      const hint = key === "weights" && has(layer, "kernel") ? `; a Keras/TF.js "kernel" is [in][out]: transpose it to [out][in] and call it "weights"` : "";
+      throw new MLPError(
+        "E_SHAPE",
+        `layer ${l}: the key "${key}" is missing${keysOf(layer)}${inherited(layer, key) ? " (an inherited one is ignored)" : ""}; ` +
+          `"${key}" holds ${what}${hint}`,
+        { layer: l, expected: key },
+      );
+    }
+  }
   return checkParameters(l, weights, bias, rows, cols, precision, deferTyped);
 }
 
-/** Checked weights: a row reader, and whether their values still need checking (see deferTyped). */
-export interface CheckedWeights {
-  read: WeightReader;
-  /** True when the weights are a flat numeric typed array whose values were not checked here. */
-  deferred: boolean;
+function has(obj: object, key: string): boolean {
+  try {
+    return Object.prototype.hasOwnProperty.call(obj, key);
+  } catch {
+    return false;
+  }
 }
 
-/** Flat typed arrays whose elements are numbers (not BigInt, not DataView). */
-function isNumericTypedArray(value: unknown): value is ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> } {
-  return ArrayBuffer.isView(value) && !(value instanceof DataView) && typeof (value as unknown as ArrayLike<unknown>)[0] !== "bigint";
+/** Checked parameters, ready to be written: a row reader over the weights and the bias values. */
+export interface CheckedWeights {
+  read: WeightReader;
+  /** b^[l], copied while it was checked. */
+  bias: ArrayLike<number>;
+  /** True when the weights are a flat numeric typed array whose values were not checked here. */
+  deferred: boolean;
+  /** The weights' value at flat index k (for the message of a deferred check that failed). */
+  at: (k: number) => unknown;
 }
 
 /** The error for a non-finite or out-of-range value of layer l at flat index k (row-major [out][in]). */
@@ -177,16 +367,21 @@ export function badWeight(l: number, k: number, cols: number, value: unknown, pr
   return badValue(l, `weights[${k}] (row ${Math.floor(k / cols)}, column ${k % cols})`, k, value, precision);
 }
 
-function badValue(l: number, what: string, index: number, value: unknown, precision: Precision): MLPError {
+function badValue(l: number, what: string, index: number, value: unknown, precision: Precision, shown = show(value)): MLPError {
   return new MLPError(
     "E_NONFINITE",
-    `layer ${l} ${what} is ${typeof value === "number" ? String(value) : describe(value)}: weights and biases must be finite numbers` +
+    `layer ${l} ${what} is ${shown}: weights and biases must be finite numbers` +
       (precision === "f32" && typeof value === "number" && Number.isFinite(value) ? " within the f32 range (|v| ≤ 3.4e38)" : ""),
     { layer: l, index, actual: value },
   );
 }
 
-/** As checkLayer, for weights and bias given separately (setLayer). */
+/**
+ * As checkLayer, for weights and bias given separately (setLayer). Values that are not in a typed array
+ * are copied as they are checked, and written from the copy: a getter or proxy is read once, so the
+ * network holds exactly what was checked, and a throwing one becomes an MLPError before anything is
+ * written.
+ */
 export function checkParameters(
   l: number,
   weights: unknown,
@@ -197,81 +392,115 @@ export function checkParameters(
   deferTyped = false,
 ): CheckedWeights {
   const limit = precision === "f32" ? F32_MAX : Number.MAX_VALUE;
-  const bad = (what: string, index: number, value: unknown): MLPError => badValue(l, what, index, value, precision);
-  let deferred = false;
-  const isOk = (v: unknown): boolean => typeof v === "number" && Math.abs(v) <= limit;
-  const size = `${rows}×${cols} = ${rows * cols}`;
+  const ArrayType = precision === "f32" ? Float32Array : Float64Array;
+  const size = `${rows}×${cols} = ${count(rows * cols, "number")}`;
+  const what = `layer ${l} weights`;
 
-  if (!isArrayLike(weights)) {
-    throw new MLPError("E_SHAPE", `layer ${l} weights: expected ${size} numbers (row-major [out][in]), got ${describe(weights)}`, {
+  const length = arrayLength(weights, what, "E_SHAPE");
+  if (length === undefined) {
+    throw new MLPError("E_SHAPE", `${what}: expected ${size} (row-major [out][in]), got ${describe(weights)}`, {
       layer: l,
       expected: [rows, cols],
     });
   }
   let read: WeightReader;
-  if (weights.length > 0 && isArrayLike((weights as ArrayLike<unknown>)[0])) {
-    const nested = weights as ArrayLike<ArrayLike<number>>;
-    if (nested.length !== rows) {
-      throw new MLPError("E_SHAPE", `layer ${l} weights: expected ${rows} rows of ${cols} numbers (n_${l}×n_${l - 1}), got ${nested.length} rows`, {
+  let deferred = false;
+  let at: (k: number) => unknown;
+  const list = weights as ArrayLike<unknown>;
+  const first = length > 0 ? element(list, 0, what) : undefined;
+  if (first !== null && typeof first === "object") {
+    // Nested: n_l rows of n_{l-1} numbers, copied into one flat row-major array as they are checked.
+    if (length !== rows) {
+      throw new MLPError("E_SHAPE", `${what}: expected ${count(rows, "row")} of ${count(cols, "number")} (n_${l}×n_${l - 1}), got ${count(length, "row")}`, {
         layer: l,
         expected: rows,
-        actual: nested.length,
+        actual: length,
       });
     }
+    const copy = new ArrayType(rows * cols);
     for (let i = 0; i < rows; i++) {
-      const row = nested[i];
-      if (!isArrayLike(row) || row.length !== cols) {
+      const row = i === 0 ? first : element(list, i, what);
+      const rowLength = arrayLength(row, `${what} row ${i}`, "E_SHAPE");
+      if (rowLength !== cols) {
         throw new MLPError(
           "E_SHAPE",
-          `layer ${l} weights row ${i}: expected ${cols} numbers (n_${l - 1}), got ${isArrayLike(row) ? row.length : describe(row)}`,
-          { layer: l, index: i * cols, expected: cols, actual: isArrayLike(row) ? row.length : undefined },
+          `${what} row ${i}: expected ${count(cols, "number")} (n_${l - 1}), got ${rowLength ?? describe(row)}`,
+          { layer: l, index: i * cols, expected: cols, actual: rowLength },
         );
       }
-      for (let j = 0; j < cols; j++) {
-        const v = row[j];
-        if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw bad(`weights[${i}][${j}]`, i * cols + j, v);
+      const values = row as ArrayLike<unknown>;
+      let j = 0;
+      try {
+        // The hot loop of a nested model: no call per value (this code runs once, unoptimised).
+        for (; j < cols; j++) {
+          const v = values[j];
+          if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw badValue(l, `weights[${i}][${j}]`, i * cols + j, v, precision, missing(values, j, v));
+          copy[i * cols + j] = v;
+        }
+      } catch (cause) {
+        throw unreadable(`${what}[${i}][${j}]`, cause);
       }
     }
-    read = (i) => nested[i];
+    read = (i) => copy.subarray(i * cols, (i + 1) * cols);
+    at = (k) => copy[k];
   } else {
-    const flat = weights as ArrayLike<number>;
-    if (flat.length !== rows * cols) {
-      throw new MLPError("E_SHAPE", `layer ${l} weights: expected ${size} numbers (row-major [out][in]), got ${flat.length}`, {
+    if (length !== rows * cols) {
+      throw new MLPError("E_SHAPE", `${what}: expected ${size} (row-major [out][in]), got ${length}`, {
         layer: l,
         expected: rows * cols,
-        actual: flat.length,
+        actual: length,
       });
     }
-    // A typed array's values can be checked after the copy, natively (assembly/check.ts): checking
-    // hundreds of thousands of them here, in code that runs once and so is never optimised, is slow.
-    deferred = deferTyped && isNumericTypedArray(flat);
-    for (let k = 0; !deferred && k < flat.length; k++) {
-      const v = flat[k];
-      if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw badWeight(l, k, cols, v, precision);
+    if (isNumericTypedArray(weights)) {
+      // Typed arrays are read through the intrinsic subarray (no user code runs, so nothing can change
+      // between the check and the copy). Their values can be checked after the copy, natively
+      // (assembly/check.ts): checking hundreds of thousands of them here, in code that runs once and
+      // so is never optimised, is slow.
+      deferred = deferTyped;
+      for (let k = 0; !deferred && k < length; k++) {
+        const v = weights[k];
+        if (!(Math.abs(v) <= limit)) throw badWeight(l, k, cols, v, precision);
+      }
+      read = (i) => typedArraySubarray.call(weights, i * cols, (i + 1) * cols);
+      at = (k) => weights[k];
+    } else {
+      const copy = new ArrayType(length);
+      let k = 0;
+      try {
+        for (; k < length; k++) {
+          const v = k === 0 ? first : list[k]; // element 0 was read once already
+          if (typeof v !== "number" || !(Math.abs(v) <= limit)) {
+            throw badValue(l, `weights[${k}] (row ${Math.floor(k / cols)}, column ${k % cols})`, k, v, precision, missing(list, k, v));
+          }
+          copy[k] = v;
+        }
+      } catch (cause) {
+        throw unreadable(`${what}[${k}]`, cause);
+      }
+      read = (i) => copy.subarray(i * cols, (i + 1) * cols);
+      at = (k) => copy[k];
     }
-    // Typed arrays hand out rows as views; plain arrays as copies (only while building a network).
-    const sliceable = flat as unknown as { subarray?: (a: number, b: number) => ArrayLike<number>; slice?: (a: number, b: number) => ArrayLike<number> };
-    read =
-      typeof sliceable.subarray === "function"
-        ? (i) => sliceable.subarray!(i * cols, (i + 1) * cols)
-        : typeof sliceable.slice === "function"
-          ? (i) => sliceable.slice!(i * cols, (i + 1) * cols)
-          : (i) => Array.from({ length: cols }, (_, j) => flat[i * cols + j]);
   }
 
-  if (!isArrayLike(bias) || bias.length !== rows) {
-    throw new MLPError(
-      "E_SHAPE",
-      `layer ${l} bias: expected ${rows} numbers (n_${l}), got ${isArrayLike(bias) ? bias.length : describe(bias)}`,
-      { layer: l, expected: rows, actual: isArrayLike(bias) ? bias.length : undefined },
-    );
+  const biasLength = arrayLength(bias, `layer ${l} bias`, "E_SHAPE");
+  if (biasLength !== rows) {
+    throw new MLPError("E_SHAPE", `layer ${l} bias: expected ${count(rows, "number")} (n_${l}), got ${biasLength ?? describe(bias)}`, {
+      layer: l,
+      expected: rows,
+      actual: biasLength,
+    });
   }
-  for (let i = 0; i < rows; i++) {
-    if (!isOk(bias[i])) throw bad(`bias[${i}]`, i, bias[i]);
+  const biasCopy = new ArrayType(rows);
+  const biasValues = bias as ArrayLike<unknown>;
+  let i = 0;
+  try {
+    for (; i < rows; i++) {
+      const v = biasValues[i];
+      if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw badValue(l, `bias[${i}]`, i, v, precision, missing(biasValues, i, v));
+      biasCopy[i] = v;
+    }
+  } catch (cause) {
+    throw unreadable(`layer ${l} bias[${i}]`, cause);
   }
-  return { read, deferred };
-}
-
-function isArrayLike(value: unknown): value is ArrayLike<unknown> {
-  return value !== null && typeof value === "object" && typeof (value as ArrayLike<unknown>).length === "number";
+  return { read, bias: biasCopy, deferred, at };
 }

@@ -13,7 +13,7 @@
  */
 import type { ActivationName } from "./activation.js";
 import type { Engine, Kernels } from "./engine.js";
-import { MLPError, describe } from "./errors.js";
+import { MLPError, count, describe, show } from "./errors.js";
 import { BatchRunner } from "./batch.js";
 import { planBlock, planLayout, writePlan, type LayerLayout, type NetworkLayout } from "./memory.js";
 import {
@@ -22,7 +22,7 @@ import {
   checkParameters,
   checkSpec,
   type CheckedWeights,
-  type MLPSpec,
+  type MLPSpecLike,
   type ModelJSON,
   type Precision,
   type WeightReader,
@@ -31,6 +31,9 @@ import {
 
 /** A result vector: Float32Array for f32 networks, Float64Array for f64 ones. */
 export type Vector = Float32Array | Float64Array;
+
+/** The result vectors of a network of precision P: Float64Array for "f64", Float32Array for "f32", either for Precision. */
+export type VectorOf<P extends Precision> = P extends "f64" ? Float64Array : Float32Array;
 
 /** What valueAndGradient returns. */
 export interface ValueAndGradient<V extends Vector = Vector> {
@@ -80,13 +83,16 @@ function releaseBlocks({ engine, list }: Blocks): void {
   for (const { start, bytes } of list.splice(0)) engine.arena.release(start, bytes);
 }
 
-/** A network living in an engine's WebAssembly memory. Create it with createMLP(spec). */
-export class MLP {
+/**
+ * A network living in an engine's WebAssembly memory. Create it with createMLP(spec). P is its
+ * precision: results are VectorOf<P> (Float32Array for "f32", Float64Array for "f64").
+ */
+export class MLP<P extends Precision = Precision> {
   /** n_1 … n_L. */
   readonly sizes: readonly number[];
   /** σ for layers 2..L. */
   readonly activations: readonly ActivationName[];
-  readonly precision: Precision;
+  readonly precision: P;
   /** n_1: length of x and of the gradient. */
   readonly inputSize: number;
   /** n_L: length of forward(x). */
@@ -108,16 +114,18 @@ export class MLP {
   private disposed = false;
 
   /** @internal Use createMLP(spec) or engine.createMLP(spec). */
-  constructor(engine: Engine, spec: MLPSpec) {
+  constructor(engine: Engine, spec: MLPSpecLike) {
     const checked = checkSpec(spec);
     const { sizes, precision } = checked;
     this.engine = engine;
     this.sizes = Object.freeze(sizes.slice());
     this.activations = Object.freeze(checked.activations);
-    this.activationSpec = typeof spec.activations === "string" ? spec.activations : checked.activations.slice();
-    if (spec.activations === undefined) this.activationSpec = "sigmoid";
+    // From the field as checkSpec read it (once): a getter could answer differently a second time.
+    const activationsField = checked.activationsField;
+    this.activationSpec = typeof activationsField === "string" ? (activationsField as ActivationName) : checked.activations.slice();
+    if (activationsField === undefined) this.activationSpec = "sigmoid";
     this.codes = checked.codes;
-    this.precision = precision;
+    this.precision = precision as P;
     this.inputSize = sizes[0];
     this.outputSize = sizes[sizes.length - 1];
     this.shift = precision === "f32" ? 2 : 3;
@@ -136,19 +144,19 @@ export class MLP {
     engine.arena.checkFits(bytes, what);
     const layerChecks: CheckedWeights[] = [];
     for (let i = 1; i < sizes.length; i++) {
-      layerChecks.push(checkLayer(i + 1, spec.layers[i - 1], sizes[i], sizes[i - 1], precision, true));
+      layerChecks.push(checkLayer(i + 1, checked.layers[i - 1], sizes[i], sizes[i - 1], precision, true));
     }
     const start = engine.arena.alloc(bytes, what);
     this.blocks = { engine, list: [{ start, bytes }] };
     this.layout = planLayout(sizes, precision, start);
     writePlan(engine.memory, this.layout, this.codes);
     for (let i = 0; i < layerChecks.length; i++) {
-      this.writeLayer(i, layerChecks[i].read, spec.layers[i].bias);
+      this.writeLayer(i, layerChecks[i].read, layerChecks[i].bias);
       if (layerChecks[i].deferred) {
         const bad = this.firstNonFinite(this.layout.layers[i]);
         if (bad >= 0) {
           releaseBlocks(this.blocks);
-          throw badWeight(i + 2, bad, sizes[i], (spec.layers[i].weights as ArrayLike<number>)[bad], precision);
+          throw badWeight(i + 2, bad, sizes[i], layerChecks[i].at(bad), precision);
         }
       }
     }
@@ -159,7 +167,7 @@ export class MLP {
    * ∇ₓ a^[L](x) (n_L must be 1). Written into `out` and returned when given (nothing allocates then),
    * else into a new Float32Array / Float64Array of length n_1.
    */
-  gradient<V extends Vector>(x: Readonly<ArrayLike<number>>, out?: V): V {
+  gradient<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, out?: V): V {
     this.requireScalar("gradient");
     const result = this.output(out, this.inputSize, "n_1");
     this.loadInput(x);
@@ -169,7 +177,7 @@ export class MLP {
   }
 
   /** a^[L](x) and ∇ₓ a^[L](x) from one forward and one backward pass (n_L must be 1). */
-  valueAndGradient<V extends Vector>(x: Readonly<ArrayLike<number>>, out?: V): ValueAndGradient<V> {
+  valueAndGradient<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, out?: V): ValueAndGradient<V> {
     this.requireScalar("valueAndGradient");
     const result = this.output(out, this.inputSize, "n_1");
     this.loadInput(x);
@@ -180,7 +188,7 @@ export class MLP {
   }
 
   /** a^[L](x), length n_L; into `out` when given. */
-  forward<V extends Vector>(x: Readonly<ArrayLike<number>>, out?: V): V {
+  forward<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, out?: V): V {
     this.requireLive("forward");
     const result = this.output(out, this.outputSize, "n_L");
     this.loadInput(x);
@@ -193,21 +201,21 @@ export class MLP {
    * row i = ∇ₓ a^[L](x_i) (n_L must be 1). Runs the batched (matrix·matrix) kernels on blocks of up to
    * 64 inputs, so any m fits in a fixed amount of memory. Into `out` when given.
    */
-  gradientBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, out?: V): V {
+  gradientBatch<V extends VectorOf<P> = VectorOf<P>>(xs: Readonly<ArrayLike<number>>, out?: V): V {
     const job = this.batchJob("gradientBatch", xs, out);
     this.batchRunner().run(xs, 0, job.m, null, job.gradients, null);
     return job.gradients!;
   }
 
   /** a^[L](x_i) and ∇ₓ a^[L](x_i) for m inputs (n_L must be 1): values length m, gradients m × n_1. */
-  valueAndGradientBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, values?: V, gradients?: V): { values: V; gradients: V } {
+  valueAndGradientBatch<V extends VectorOf<P> = VectorOf<P>>(xs: Readonly<ArrayLike<number>>, values?: V, gradients?: V): { values: V; gradients: V } {
     const job = this.batchJob("valueAndGradientBatch", xs, values, gradients);
     this.batchRunner().run(xs, 0, job.m, job.values, job.gradients, null);
     return { values: job.values!, gradients: job.gradients! };
   }
 
   /** a^[L](x_i) for m inputs: row-major m × n_L. */
-  forwardBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, out?: V): V {
+  forwardBatch<V extends VectorOf<P> = VectorOf<P>>(xs: Readonly<ArrayLike<number>>, out?: V): V {
     const job = this.batchJob("forwardBatch", xs, out);
     this.batchRunner().run(xs, 0, job.m, null, null, job.outputs);
     return job.outputs!;
@@ -217,7 +225,7 @@ export class MLP {
    * @internal The checks of a batch call, shared with MLPPool: m, and the arrays the results go into
    * (`first`/`second` are the caller's out arguments; null where the method has no such result).
    */
-  batchJob<V extends Vector>(method: BatchMethod, xs: Readonly<ArrayLike<number>>, first?: V, second?: V): BatchJob<V> {
+  batchJob<V extends VectorOf<P> = VectorOf<P>>(method: BatchMethod, xs: Readonly<ArrayLike<number>>, first?: V, second?: V): BatchJob<V> {
     if (method === "forwardBatch") this.requireLive(method);
     else this.requireScalar(method);
     const m = this.batchSize(xs);
@@ -236,7 +244,7 @@ export class MLP {
    * The Jacobian ∂a^[L]/∂x, row-major n_L × n_1 (row k = ∇ₓ a_k^[L]): one forward pass, then one batched
    * backward pass with the n_L unit vectors as its columns, G^[L] = diag(σ'(z^[L])).
    */
-  jacobian<V extends Vector>(x: Readonly<ArrayLike<number>>, out?: V): V {
+  jacobian<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, out?: V): V {
     this.requireLive("jacobian");
     const result = this.output(out, this.outputSize * this.inputSize, "n_L × n_1");
     this.loadInput(x);
@@ -245,7 +253,7 @@ export class MLP {
   }
 
   /** vᵀJ = Σ_k v_k ∇ₓ a_k^[L](x), length n_1 (v has n_L entries); gradient(x) is vjp(x, [1]). */
-  vjp<V extends Vector>(x: Readonly<ArrayLike<number>>, v: Readonly<ArrayLike<number>>, out?: V): V {
+  vjp<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, v: Readonly<ArrayLike<number>>, out?: V): V {
     this.requireLive("vjp");
     const result = this.output(out, this.inputSize, "n_1");
     const layout = this.layout;
@@ -257,7 +265,7 @@ export class MLP {
   }
 
   /** J u, the directional derivative of a^[L] along u (forward mode), length n_L (u has n_1 entries). */
-  jvp<V extends Vector>(x: Readonly<ArrayLike<number>>, u: Readonly<ArrayLike<number>>, out?: V): V {
+  jvp<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, u: Readonly<ArrayLike<number>>, out?: V): V {
     this.requireLive("jvp");
     const result = this.output(out, this.outputSize, "n_L");
     const layout = this.layout;
@@ -267,7 +275,7 @@ export class MLP {
   }
 
   /** (∇²ₓ a^[L](x)) u, the Hessian of the scalar output times u (n_L must be 1), length n_1. */
-  hvp<V extends Vector>(x: Readonly<ArrayLike<number>>, u: Readonly<ArrayLike<number>>, out?: V): V {
+  hvp<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, u: Readonly<ArrayLike<number>>, out?: V): V {
     this.requireScalar("hvp");
     const result = this.output(out, this.inputSize, "n_1");
     const layout = this.layout;
@@ -284,7 +292,7 @@ export class MLP {
    * a^[L] − y for ½‖y − a^[L]‖². Layer i of the result is layer l = i + 2, weights row-major
    * n_l × n_{l-1}. Allocates its result.
    */
-  parameterGradient(x: Readonly<ArrayLike<number>>, v?: Readonly<ArrayLike<number>>): ParameterGradient {
+  parameterGradient(x: Readonly<ArrayLike<number>>, v?: Readonly<ArrayLike<number>>): ParameterGradient<VectorOf<P>> {
     if (v === undefined) this.requireScalar("parameterGradient");
     else this.requireLive("parameterGradient");
     const layout = this.layout;
@@ -306,13 +314,13 @@ export class MLP {
           bias[r] = gr;
           for (let c = 0; c < layer.cols; c++) weights[r * layer.cols + c] = gr * view[a + c];
         }
-        return { weights, bias };
+        return { weights: weights as VectorOf<P>, bias: bias as VectorOf<P> };
       }),
     };
   }
 
   /** W^[l] and b^[l] (l = 2..L) as new arrays: weights row-major n_l × n_{l-1}. */
-  getLayer(l: number): { weights: Vector; bias: Vector } {
+  getLayer(l: number): { weights: VectorOf<P>; bias: VectorOf<P> } {
     this.requireLive("getLayer");
     const layer = this.layout.layers[this.layerIndex("getLayer", l)];
     const view = this.view();
@@ -320,7 +328,7 @@ export class MLP {
     const weights = new this.ArrayType(layer.rows * layer.cols);
     for (let r = 0; r < layer.rows; r++) weights.set(view.subarray(w + r * layer.stride, w + r * layer.stride + layer.cols), r * layer.cols);
     const b = layer.b >> this.shift;
-    return { weights, bias: view.slice(b, b + layer.rows) };
+    return { weights: weights as VectorOf<P>, bias: view.slice(b, b + layer.rows) as VectorOf<P> };
   }
 
   /**
@@ -330,13 +338,13 @@ export class MLP {
   setLayer(l: number, weights: WeightsLike, bias: ArrayLike<number>): this {
     this.requireLive("setLayer");
     this.layerIndex("setLayer", l);
-    const { read } = checkParameters(l, weights, bias, this.sizes[l - 1], this.sizes[l - 2], this.precision);
-    this.writeLayer(l - 2, read, bias);
+    const checked = checkParameters(l, weights, bias, this.sizes[l - 1], this.sizes[l - 2], this.precision);
+    this.writeLayer(l - 2, checked.read, checked.bias);
     return this;
   }
 
   /** The model as a plain object (the JSON model format): createMLP(net.toJSON()) rebuilds it. */
-  toJSON(): ModelJSON {
+  toJSON(): ModelJSON<P> {
     this.requireLive("toJSON");
     const view = this.view();
     const layers = this.layout.layers.map((layer) => {
@@ -407,9 +415,17 @@ export class MLP {
   /** m for a flat row-major batch xs of n_1-vectors, or E_INPUT. */
   private batchSize(xs: Readonly<ArrayLike<number>>): number {
     const n = this.inputSize;
+    if (xs !== null && typeof xs === "object" && xs.length > 0 && xs[0] !== null && typeof xs[0] === "object") {
+      throw new MLPError(
+        "E_INPUT",
+        `xs: xs[0] is ${describe(xs[0])}, but xs must be flat, row-major m × n_1 (m inputs of ${count(n, "number")}, one after another): ` +
+          `flatten it, e.g. xs.flat() or a Float64Array of m·n_1 numbers`,
+        { layer: 1, expected: "flat array of numbers", actual: describe(xs[0]) },
+      );
+    }
     if (xs === null || typeof xs !== "object" || typeof xs.length !== "number" || xs.length % n !== 0) {
       const got = xs !== null && typeof xs === "object" && typeof xs.length === "number" ? `${xs.length}` : describe(xs);
-      throw new MLPError("E_INPUT", `xs: expected m rows of n_1 = ${n} numbers (flat, row-major m × n_1), got ${got}`, {
+      throw new MLPError("E_INPUT", `xs: expected m rows of n_1 = ${count(n, "number")} (flat, row-major m × n_1), got ${got}`, {
         layer: 1,
         expected: n,
         actual: xs?.length,
@@ -443,7 +459,7 @@ export class MLP {
     if (x === null || typeof x !== "object" || x.length !== n) {
       throw new MLPError(
         "E_INPUT",
-        `x: expected ${n} numbers (n_1), got ${x !== null && typeof x === "object" && typeof x.length === "number" ? x.length : describe(x)}`,
+        `x: expected ${count(n, "number")} (n_1), got ${x !== null && typeof x === "object" && typeof x.length === "number" ? x.length : describe(x)}`,
         { layer: 1, expected: n, actual: x?.length },
       );
     }
@@ -462,7 +478,7 @@ export class MLP {
   private loadVector(values: Readonly<ArrayLike<number>>, offset: number, n: number, name: string, symbol: string): void {
     if (values === null || typeof values !== "object" || values.length !== n) {
       const got = values !== null && typeof values === "object" && typeof values.length === "number" ? values.length : describe(values);
-      throw new MLPError("E_INPUT", `${name}: expected ${n} numbers (${symbol}), got ${got}`, { expected: n, actual: values?.length });
+      throw new MLPError("E_INPUT", `${name}: expected ${count(n, "number")} (${symbol}), got ${got}`, { expected: n, actual: values?.length });
     }
     const view = this.view();
     const at = offset >> this.shift;
@@ -496,7 +512,7 @@ export class MLP {
   private layerIndex(method: string, l: number): number {
     const L = this.sizes.length;
     if (!Number.isInteger(l) || l < 2 || l > L) {
-      throw new MLPError("E_LAYER_INDEX", `${method}: layer must be an integer from 2 to ${L} (layer 1 is the input x), got ${String(l)}`, {
+      throw new MLPError("E_LAYER_INDEX", `${method}: layer must be an integer from 2 to ${L} (layer 1 is the input x), got ${show(l)}`, {
         expected: [2, L],
         actual: l,
       });

@@ -9,6 +9,7 @@
 import { availableParallelism, cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
+import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import { createPoolOn, type MLPPool, type MLPPoolOptions, type ThreadPlatform } from "./pool.js";
 
 /** The default worker script: dist/pool-worker.node.js next to this module (ESM bundle, CJS bundle or dist/src). */
@@ -54,6 +55,9 @@ export const NODE_THREADS: ThreadPlatform = {
 };
 
 /** createMLPPool on Node's worker_threads (see pool.ts). */
+export function createMLPPool<P extends Precision = "f32">(options: MLPPoolOptions<MLPSpec<P>>): Promise<MLPPool<P>>;
+/** As above, for a model read from JSON (names typed string). */
+export function createMLPPool<S extends MLPSpecLike>(options: MLPPoolOptions<S & SpecNames<S>>): Promise<MLPPool>;
 export function createMLPPool(options: MLPPoolOptions): Promise<MLPPool> {
   return createPoolOn(options, NODE_THREADS);
 }

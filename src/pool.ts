@@ -18,14 +18,14 @@ import type { Engine } from "./engine.js";
 import { MLPError, describe, type MLPErrorCode } from "./errors.js";
 import { createEngine, init, threadsUnavailable } from "./init.js";
 import { BATCH_BLOCK, planBlock } from "./memory.js";
-import type { MLPSpec } from "./model.js";
-import type { BatchJob, BatchMethod, MLP, Vector } from "./network.js";
+import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
+import type { BatchJob, BatchMethod, MLP, Vector, VectorOf } from "./network.js";
 import type { JobKind, WorkerFailure, WorkerJob, WorkerReply, WorkerStart } from "./pool-worker.js";
 
-/** Options of createMLPPool. */
-export interface MLPPoolOptions {
+/** Options of createMLPPool; S is the type of the spec (MLPSpec<P> types the results by precision). */
+export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
   /** The network, as for createMLP (see MLPSpec). */
-  spec: MLPSpec;
+  spec: S;
   /** Threads, counting the main thread (2 = main + 1 worker). Default: the hardware's threads, at most 4. */
   threads?: number;
   /** true: reject with E_NO_THREADS where threads are unavailable, instead of falling back to one thread. */
@@ -66,9 +66,9 @@ export interface ThreadPlatform {
  * A network whose batch calls run on several threads sharing its weights. Create it with
  * createMLPPool; results equal `pool.network`'s own batch methods bit for bit.
  */
-export class MLPPool {
+export class MLPPool<P extends Precision = Precision> {
   /** The network (on the pool's shared memory): use it for single inputs, jacobian, setLayer… between calls. */
-  readonly network: MLP;
+  readonly network: MLP<P>;
   private readonly engine: Engine;
   private readonly runner: BatchRunner;
   private readonly workers: PoolWorker[];
@@ -79,7 +79,7 @@ export class MLPPool {
   private nextId = 1;
 
   /** @internal Use createMLPPool(). */
-  constructor(engine: Engine, network: MLP, workers: PoolWorker[], reason: string | undefined, minRowsPerThread: number | undefined) {
+  constructor(engine: Engine, network: MLP<P>, workers: PoolWorker[], reason: string | undefined, minRowsPerThread: number | undefined) {
     this.engine = engine;
     this.network = network;
     this.runner = network.batchRunner();
@@ -119,21 +119,21 @@ export class MLPPool {
    * split across the threads. Resolves to `out` when given, else a new array. xs is read before this
    * returns; `out` is complete when the promise resolves.
    */
-  async gradientBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, out?: V): Promise<V> {
+  async gradientBatch<V extends VectorOf<P> = VectorOf<P>>(xs: Readonly<ArrayLike<number>>, out?: V): Promise<V> {
     const job = this.job("gradientBatch", xs, out);
     await this.run("gradient", xs, job);
     return job.gradients!;
   }
 
   /** a^[L](x_i) and ∇ₓ a^[L](x_i) for m inputs, as MLP.valueAndGradientBatch, split across the threads. */
-  async valueAndGradientBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, values?: V, gradients?: V): Promise<{ values: V; gradients: V }> {
+  async valueAndGradientBatch<V extends VectorOf<P> = VectorOf<P>>(xs: Readonly<ArrayLike<number>>, values?: V, gradients?: V): Promise<{ values: V; gradients: V }> {
     const job = this.job("valueAndGradientBatch", xs, values, gradients);
     await this.run("valueAndGradient", xs, job);
     return { values: job.values!, gradients: job.gradients! };
   }
 
   /** a^[L](x_i) for m inputs (row-major m × n_L), as MLP.forwardBatch, split across the threads. */
-  async forwardBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, out?: V): Promise<V> {
+  async forwardBatch<V extends VectorOf<P> = VectorOf<P>>(xs: Readonly<ArrayLike<number>>, out?: V): Promise<V> {
     const job = this.job("forwardBatch", xs, out);
     await this.run("forward", xs, job);
     return job.outputs!;
@@ -156,7 +156,7 @@ export class MLPPool {
     return this.disposal;
   }
 
-  private job<V extends Vector>(method: BatchMethod, xs: Readonly<ArrayLike<number>>, first?: V, second?: V): BatchJob<V> {
+  private job<V extends VectorOf<P>>(method: BatchMethod, xs: Readonly<ArrayLike<number>>, first?: V, second?: V): BatchJob<V> {
     if (this.disposal !== undefined) throw new MLPError("E_DISPOSED", `${method}: the pool was disposed; create a new one with createMLPPool()`);
     return this.network.batchJob(method, xs, first, second);
   }
@@ -237,6 +237,9 @@ export class MLPPool {
  * a page that is not cross-origin isolated, no Worker) it runs on one thread and says why in
  * `fallbackReason`, or, with requireThreads: true, rejects with E_NO_THREADS. Call dispose() when done.
  */
+export function createMLPPool<P extends Precision = "f32">(options: MLPPoolOptions<MLPSpec<P>>): Promise<MLPPool<P>>;
+/** As above, for a model read from JSON (names typed string). */
+export function createMLPPool<S extends MLPSpecLike>(options: MLPPoolOptions<S & SpecNames<S>>): Promise<MLPPool>;
 export function createMLPPool(options: MLPPoolOptions): Promise<MLPPool> {
   return createPoolOn(options, WEB_THREADS);
 }

@@ -12,7 +12,7 @@
  * These helpers allocate (a^[L], the gradient, copies of the layers): they are for small networks and
  * for checking against the paper, not for a hot loop.
  */
-import { MLPError, describe } from "./errors.js";
+import { MLPError, count, describe } from "./errors.js";
 import type { MLP, ParameterGradient, Vector } from "./network.js";
 
 /** What squaredErrorGradient returns: C(x, y) and ∂C/∂W^[l], ∂C/∂b^[l] for l = 2..L. */
@@ -73,8 +73,8 @@ export function sgdStep(net: MLP, layers: Readonly<ArrayLike<LayerGradient>>, et
     const cols = net.sizes[l - 2];
     const weights = new Type(current.weights.length);
     const bias = new Type(current.bias.length);
-    descend(l, "weights", current.weights, step?.weights, eta, weights, `${rows}×${cols} = ${rows * cols} numbers (∂C/∂W^[${l}], row-major)`);
-    descend(l, "bias", current.bias, step?.bias, eta, bias, `${rows} numbers (∂C/∂b^[${l}])`);
+    descend(l, "weights", current.weights, step?.weights, eta, weights, `${rows}×${cols} = ${count(rows * cols, "number")} (∂C/∂W^[${l}], row-major)`);
+    descend(l, "bias", current.bias, step?.bias, eta, bias, `${count(rows, "number")} (∂C/∂b^[${l}])`);
     updated.push({ weights, bias });
   }
   updated.forEach(({ weights, bias }, i) => net.setLayer(i + 2, weights, bias));
@@ -108,7 +108,7 @@ function checkTarget(net: MLP, y: Readonly<ArrayLike<number>>): void {
   const n = net.outputSize;
   if (y === null || typeof y !== "object" || y.length !== n) {
     const got = y !== null && typeof y === "object" && typeof y.length === "number" ? y.length : describe(y);
-    throw new MLPError("E_INPUT", `y: expected ${n} numbers (n_L, the length of a^[L]), got ${got}`, { layer: net.sizes.length, expected: n, actual: y?.length });
+    throw new MLPError("E_INPUT", `y: expected ${count(n, "number")} (n_L, the length of a^[L]), got ${got}`, { layer: net.sizes.length, expected: n, actual: y?.length });
   }
   const limit = net.precision === "f32" ? 3.4028234663852886e38 : Number.MAX_VALUE;
   for (let k = 0; k < n; k++) {

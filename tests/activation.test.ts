@@ -121,4 +121,58 @@ for (const act of ACTIVATIONS) {
   });
 }
 
+// The f32 sigmoid's vector form (assembly/vmath.ts) serves the batched kernels and the single-input
+// kernel's groups of four rows; the [1, 1] tests above run neither. Its results reach the subnormal
+// range (σ(−100) ≈ 3.7e−44): an absolute tolerance of the smallest normal would hide a wrong clamp of
+// e^x (−88 instead of −104 gives σ(−100) = 6e−39), so each value is held to 2 ulps of the correctly
+// rounded f32 result, and σ(−1000) to exactly 0.
+const DEEP = [-80, -87, -88, -89, -90, -92, -95, -98, -100, -101, -102, -103, -103.5, -104, -110, -1000, -1e4, -3e38, -17, -5];
+
+/** The spacing of f32 numbers at |v|: 2^−149 in the subnormal range. */
+function ulpF32(v: number): number {
+  const a = Math.abs(Math.fround(v));
+  if (a < 2 ** -126) return 2 ** -149;
+  return 2 ** (Math.floor(Math.log2(a)) - 23);
+}
+
+function within2Ulps(got: number, exact: number, where: string): void {
+  const want = Math.fround(exact);
+  assert.ok(Math.abs(got - want) <= 2 * ulpF32(want), `${where} = ${got}, expected ${want} (±2 ulps = ${2 * ulpF32(want)})`);
+}
+
+test("f32 sigmoid: σ and σ' within 2 ulps into the subnormal range, σ(−1000) = 0 (batched, four-row and one-row kernels)", () => {
+  for (const { name, engine } of builds) {
+    const n = DEEP.length; // 20 = five groups of four rows in the single-input kernel
+    const zs = DEEP.map(Math.fround);
+    // Batched: a [1, 1] network, the z values as a batch of 20 inputs (gemm's σ over whole blocks).
+    const one = engine.createMLP({ sizes: [1, 1], precision: "f32", layers: [{ weights: [1], bias: [0] }] });
+    const { values, gradients } = one.valueAndGradientBatch(zs);
+    // Single input: an identity [20, 20] network, z = x (the four-row kernel); σ' from the Jacobian's diagonal.
+    const weights = Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? 1 : 0));
+    const wide = engine.createMLP({ sizes: [n, n], precision: "f32", layers: [{ weights, bias: new Array(n).fill(0) }] });
+    const forward = wide.forward(zs);
+    const jacobian = wide.jacobian(zs);
+    zs.forEach((z, i) => {
+      const sigma = ref.sigma("sigmoid", z);
+      const prime = ref.sigmaPrime("sigmoid", z);
+      within2Ulps(values[i], sigma, `${name} batched σ(${z})`);
+      within2Ulps(gradients[i], prime, `${name} batched σ'(${z})`);
+      within2Ulps(forward[i], sigma, `${name} single-input σ(${z})`);
+      within2Ulps(jacobian[i * n + i], prime, `${name} single-input σ'(${z})`);
+      // And the scalar form (one row: the kernels' tail, and the whole scalar build).
+      const scalar = one.valueAndGradient([z]);
+      within2Ulps(scalar.value, sigma, `${name} one-row σ(${z})`);
+      within2Ulps(scalar.gradient[0], prime, `${name} one-row σ'(${z})`);
+      if (z <= -1000) {
+        const scalar = one.valueAndGradient([z]);
+        for (const [got, what] of [[values[i], "batched σ"], [gradients[i], "batched σ'"], [forward[i], "single σ"], [jacobian[i * n + i], "single σ'"], [scalar.value, "one-row σ"], [scalar.gradient[0], "one-row σ'"]] as const) {
+          assert.ok(Object.is(got, 0), `${name} ${what}(${z}) = ${got}, expected exactly 0`);
+        }
+      }
+    });
+    one.dispose();
+    wide.dispose();
+  }
+});
+
 test.run();
