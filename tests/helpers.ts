@@ -43,7 +43,7 @@ export function randomCase(
 ): Case {
   const random = rng(seed);
   const round = precision === "f32" ? Math.fround : (v: number) => v;
-  const acts = typeof activations === "string" ? new Array(sizes.length - 1).fill(activations) : activations;
+  const acts: RefActivation[] = Array.isArray(activations) ? activations : new Array(sizes.length - 1).fill(activations);
   const W: number[][][] = [];
   const b: number[][] = [];
   for (let l = 1; l < sizes.length; l++) {
