@@ -12,7 +12,7 @@
 import type { ActivationName, ActivationSpec, MLPSpec } from "../src/index.js";
 
 // Only the names matter here: the examples use activations without parameters.
-const nameOf = (spec: ActivationSpec): ActivationName => (typeof spec === "string" ? spec : spec.name);
+const nameOf = (spec: ActivationSpec): ActivationName => (typeof spec === "string" ? spec : spec.name) as ActivationName;
 
 interface Layer {
   rows: number; // n_l

@@ -38,10 +38,11 @@ const TABLE = {
 /** The name of an activation σ: a^[l] = σ(z^[l]) (elementwise, or softmax/logSoftmax over the last layer). */
 export type ActivationName = keyof typeof TABLE;
 
-/** An activation in the model format: a name, or an object with its name and parameters. */
+/** An activation in the model format: a name (or alias), or an object with its name and parameters. */
 export type ActivationSpec =
   | ActivationName
-  | { name: ActivationName; alpha?: number; slope?: number; offset?: number };
+  | ActivationAlias
+  | { name: ActivationName | ActivationAlias; alpha?: number; slope?: number; offset?: number };
 
 /** All known activation names, in code order (softmax and logSoftmax last). */
 export const ACTIVATION_NAMES = Object.keys(TABLE) as ActivationName[];
@@ -50,7 +51,7 @@ export const ACTIVATION_NAMES = Object.keys(TABLE) as ActivationName[];
  * Names of other tools accepted on input (Keras, TF.js, PyTorch, ONNX spellings); each maps to one
  * activation with that activation's own default parameters. toJSON writes the canonical name.
  */
-export const ACTIVATION_ALIASES: Readonly<Record<string, ActivationName>> = Object.freeze({
+const ALIASES = {
   linear: "identity",
   leaky_relu: "leakyRelu",
   hard_sigmoid: "hardSigmoid",
@@ -58,7 +59,13 @@ export const ACTIVATION_ALIASES: Readonly<Record<string, ActivationName>> = Obje
   gelu_new: "geluTanh",
   gelu_tanh: "geluTanh",
   log_softmax: "logSoftmax",
-});
+} as const satisfies Record<string, ActivationName>;
+
+/** A name of another tool that the model format accepts for one of its activations. */
+export type ActivationAlias = keyof typeof ALIASES;
+
+/** Aliases and the activation each stands for. */
+export const ACTIVATION_ALIASES: Readonly<Record<string, ActivationName>> = Object.freeze({ ...ALIASES });
 
 /** Kernel codes by name (for the kernels' ABI; softmax and logSoftmax run as the identity). */
 export const ACTIVATION_CODES: Readonly<Record<ActivationName, number>> = Object.freeze(

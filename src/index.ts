@@ -7,5 +7,12 @@ export { MLP, type Vector, type ValueAndGradient, type ParameterGradient, type G
 export { createMLPPool, MLPPool, type MLPPoolOptions } from "./pool.js";
 export { MLPError, type MLPErrorCode, type MLPErrorDetails } from "./errors.js";
 export { squaredError, squaredErrorGradient, sgdStep, type CostGradient, type LayerGradient } from "./train.js";
-export { ACTIVATION_NAMES, ACTIVATION_ALIASES, type ActivationName, type ActivationSpec, type OutputKind } from "./activation.js";
+export {
+  ACTIVATION_NAMES,
+  ACTIVATION_ALIASES,
+  type ActivationName,
+  type ActivationAlias,
+  type ActivationSpec,
+  type OutputKind,
+} from "./activation.js";
 export type { MLPSpec, LayerSpec, ModelJSON, Precision, WeightsLike } from "./model.js";

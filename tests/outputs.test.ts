@@ -217,6 +217,13 @@ test("pool: forwardBatch and gradientOfBatch through softmax and parametrised la
     closeTo((await pool.gradientOfBatch(xs, ks)).subarray(row * 9, row * 9 + 9), ref.jacobian(c.ref, Array.from(xs.subarray(row * 9, row * 9 + 9)))[ks[row]], TOL[precision], "pool row 150 vs reference");
     await pool.dispose();
   }
+  // Parameters and the new kernels reach the workers' gradientBatch too.
+  const c = randomCase([9, 33, 17, 1], [{ name: "hardSigmoid", slope: 1 / 6, offset: 0.25 }, "gelu", "swish"], "f32", 62);
+  const pool = await createMLPPool({ spec: c.spec as MLPSpec, threads: 3, minRowsPerThread: 1 });
+  const xs = new Float32Array(200 * 9).map(rng(8)).map((v) => 4 * v - 2);
+  assert.equal(Array.from(await pool.gradientBatch(xs)), Array.from(pool.network.gradientBatch(xs)), "pool gradientBatch");
+  closeTo((await pool.gradientBatch(xs)).subarray(190 * 9, 191 * 9), ref.gradient(c.ref, Array.from(xs.subarray(190 * 9, 191 * 9))), TOL.f32, "pool row 190");
+  await pool.dispose();
 });
 
 test.run();
