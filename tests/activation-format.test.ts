@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MLPError, createEngine, type MLPSpec } from "../src/index.js";
-import { closeTo, randomCase, throwsCode } from "./helpers.js";
+import { NEW_ACTIVATIONS, closeTo, label, randomCase, throwsCode } from "./helpers.js";
 import * as ref from "./reference.js";
 
 const engine = await createEngine();
@@ -78,6 +78,37 @@ test("swish in f32 batches (four lanes at a time in the SIMD build) within a few
       assert.ok(Math.abs(gradients[i] - ref.sigmaPrime("swish", z)) <= 4 * ulp(terms), `${name} swish'(${z}) = ${gradients[i]}, expected ${ref.sigmaPrime("swish", z)}`);
     });
     net.dispose();
+  }
+});
+
+test("every new activation in f32: σ and σ' rounded once from f64 (within 1 f32 ulp; swish's vector lanes 4), fine grid of [−100, 100], single and batch, both builds", async () => {
+  const ulp = (x: number) => Math.max(2 ** -149, 2 ** (Math.floor(Math.log2(Math.abs(x) || 2 ** -149)) - 23));
+  const zs = Array.from({ length: 4001 }, (_, i) => Math.fround(-100 + i / 20 + 0.00037));
+  for (const simd of [true, false]) {
+    const e = await createEngine({ simd });
+    for (const act of NEW_ACTIVATIONS) {
+      const net = e.createMLP({ sizes: [1, 1], activations: act, precision: "f32", layers: [{ weights: [1], bias: [0] }] } as MLPSpec);
+      const batch = net.valueAndGradientBatch(zs);
+      const vector = simd && act === "swish" ? 4 : 1;
+      zs.forEach((z, i) => {
+        const y = ref.sigma(act, z);
+        const d = ref.sigmaPrime(act, z);
+        // Where σ' is a difference of terms (gelu, swish, mish near their minima) its f64 value carries
+        // an error relative to those terms: allow 1e-12 of them (≪ an f32 ulp elsewhere).
+        const terms = Math.abs(d) + Math.abs(z) * Math.abs(ref.sigmaSecond(act, z)) + Math.abs(y);
+        const single = net.valueAndGradient([z]);
+        for (const [got, want, what, n] of [
+          [single.value, y, "σ", 1],
+          [single.gradient[0], d, "σ'", 1],
+          [batch.values[i], y, "batch σ", vector],
+          [batch.gradients[i], d, "batch σ'", vector],
+        ] as const) {
+          const tol = n * ulp(want) + (what.endsWith("'") ? 1e-12 * terms : 0) + (n > 1 ? n * ulp(terms) : 0);
+          assert.ok(Math.abs(got - want) <= tol, `${simd ? "simd" : "scalar"} ${label(act)} ${what}(${z}) = ${got}, expected ${want}`);
+        }
+      });
+      net.dispose();
+    }
   }
 });
 
