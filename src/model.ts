@@ -2,15 +2,16 @@
  * The model format: the plain object createMLP takes, which is also the JSON model file.
  *
  *   { sizes: [n_1, …, n_L],
- *     activations: "sigmoid" | [σ for layer 2, …, σ for layer L],
+ *     activations: σ | [σ for layer 2, …, σ for layer L],   σ = "relu" | { name: "leakyRelu", alpha: 0.2 } | …
  *     precision: "f32" | "f64",
  *     layers: [{ weights, bias } for l = 2..L] }
  *
  * weights of layer l is W^[l], n_l × n_{l-1}, row-major [out][in]: flat (length n_l·n_{l-1}) or an array
  * of n_l rows of n_{l-1} numbers. bias is b^[l], length n_l. Validation happens here, once, before any
- * number reaches WebAssembly memory.
+ * number reaches WebAssembly memory. Activations (names, parameters, aliases, softmax) are checked by
+ * src/activation.ts; docs/model-format.md documents the whole format.
  */
-import { ACTIVATION_CODES, ACTIVATION_NAMES, isActivationName, type ActivationName } from "./activation.js";
+import { checkActivations, type Activation, type ActivationAlias, type ActivationName, type ActivationSpec, type OutputKind } from "./activation.js";
 import { MLPError, count, describe, show, type MLPErrorCode } from "./errors.js";
 
 /** Element precision of a network's weights and arithmetic. */
@@ -31,8 +32,11 @@ export interface LayerSpec {
  */
 export interface MLPSpec<P extends Precision = Precision> {
   sizes: ArrayLike<number>;
-  /** One name for all layers, or L-1 names for layers 2..L. Default "sigmoid". */
-  activations?: ActivationName | readonly ActivationName[];
+  /**
+   * One activation for all layers 2..L, or L−1 of them; each a name or { name, …parameters }
+   * (see docs/model-format.md). Default "sigmoid".
+   */
+  activations?: ActivationSpec | readonly ActivationSpec[];
   layers: ArrayLike<LayerSpec>;
   /** Default "f32". */
   precision?: P;
@@ -62,14 +66,14 @@ type KnownOrString<T, Allowed> = T extends string ? (string extends T ? T : T ex
 export type SpecNames<S extends MLPSpecLike> = {
   precision?: KnownOrString<S["precision"], Precision>;
   activations?: S["activations"] extends readonly (infer E)[]
-    ? readonly KnownOrString<E, ActivationName>[]
-    : KnownOrString<S["activations"], ActivationName>;
+    ? readonly KnownOrString<E, ActivationName | ActivationAlias>[]
+    : KnownOrString<S["activations"], ActivationName | ActivationAlias>;
 };
 
 /** What toJSON returns: an MLPSpec with plain arrays, flat weights. */
 export interface ModelJSON<P extends Precision = Precision> {
   sizes: number[];
-  activations: ActivationName | ActivationName[];
+  activations: ActivationSpec | ActivationSpec[];
   precision: P;
   layers: { weights: number[]; bias: number[] }[];
 }
@@ -79,9 +83,13 @@ export interface CheckedSpec {
   sizes: number[];
   activations: ActivationName[];
   codes: number[];
+  /** Each layer's checked activation (code and parameters p1, p2 for the plan). */
+  layerActivations: Activation[];
+  /** softmax / logSoftmax applied to the last layer's logits, or "none". */
+  output: OutputKind;
+  /** The activations field as toJSON writes it. */
+  activationsJSON: ActivationSpec | ActivationSpec[];
   precision: Precision;
-  /** The activations field as it was read (once), for toJSON. */
-  activationsField: unknown;
   /** The n_L−1 layer entries as they were read (once); checkLayer checks each. */
   layers: unknown[];
 }
@@ -210,9 +218,9 @@ export function checkSpec(spec: unknown): CheckedSpec {
     });
   }
   const activationsField = own(spec, "activations", "model");
-  let activations: ActivationName[];
+  let checkedActivations: ReturnType<typeof checkActivations>;
   try {
-    activations = checkActivations(activationsField, sizes.length);
+    checkedActivations = checkActivations(activationsField, sizes);
   } catch (cause) {
     throw unreadable("activations", cause); // an MLPError passes through; a getter's or proxy's exception is wrapped
   }
@@ -233,12 +241,15 @@ export function checkSpec(spec: unknown): CheckedSpec {
   }
   const entries: unknown[] = [];
   for (let i = 0; i < length; i++) entries.push(element(layers as ArrayLike<unknown>, i, "layers"));
+  const { layers: layerActivations, output, json: activationsJSON } = checkedActivations;
   return {
     sizes,
-    activations,
-    codes: activations.map((a) => ACTIVATION_CODES[a]),
+    activations: layerActivations.map((a) => a.name),
+    codes: layerActivations.map((a) => a.code),
+    layerActivations,
+    output,
+    activationsJSON,
     precision,
-    activationsField,
     layers: entries,
   };
 }
@@ -275,40 +286,6 @@ function checkSizes(spec: object): number[] {
     list.push(n);
   }
   return list;
-}
-
-function checkActivations(activations: unknown, L: number): ActivationName[] {
-  const known = ACTIVATION_NAMES.map((n) => `"${n}"`).join(", ");
-  if (activations === undefined) return new Array<ActivationName>(L - 1).fill("sigmoid");
-  if (typeof activations === "string") {
-    if (!isActivationName(activations)) {
-      throw new MLPError("E_ACTIVATION", `activations: unknown activation "${activations}"; known: ${known}`, {
-        expected: ACTIVATION_NAMES,
-        actual: activations,
-      });
-    }
-    return new Array<ActivationName>(L - 1).fill(activations);
-  }
-  if (!Array.isArray(activations)) {
-    throw new MLPError("E_ACTIVATION", `activations: expected a name or an array of ${L - 1} names, got ${describe(activations)}`);
-  }
-  if (activations.length !== L - 1) {
-    throw new MLPError(
-      "E_ACTIVATION",
-      `activations: expected ${L - 1} names (one for each layer 2..${L}), got ${activations.length}`,
-      { expected: L - 1, actual: activations.length },
-    );
-  }
-  activations.forEach((name, i) => {
-    if (!isActivationName(name)) {
-      throw new MLPError("E_ACTIVATION", `layer ${i + 2} activation: unknown activation ${JSON.stringify(name)}; known: ${known}`, {
-        layer: i + 2,
-        expected: ACTIVATION_NAMES,
-        actual: name,
-      });
-    }
-  });
-  return activations.slice();
 }
 
 /** Row i (n_{l-1} numbers) of a checked weights argument. */

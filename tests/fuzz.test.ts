@@ -184,16 +184,22 @@ function variants(kind: Kind, original: unknown, random: Random, { f32, layers: 
     );
   }
   if (kind === "activations") {
-    // Limited to the values the current activation checks handle (see the report of issue 9):
-    // holes, undefined entries and lying proxies in the activations array are left to that rewrite.
     const name = pick(random, NAMES);
+    const holed = new Array(L1).fill(name);
+    delete holed[0];
     list.push(
       { label: `"${name}"`, value: name, valid: true, plain: name },
       { label: "array of names", value: new Array(L1).fill(name), valid: true, plain: new Array(L1).fill(name) },
-      { label: "unknown name", value: "gelu", valid: false },
-      { label: "array with an unknown name", value: [...new Array(L1 - 1).fill(name), "swish"], valid: false },
+      { label: "alias", value: "linear", valid: true, plain: "identity" },
+      { label: "object with a parameter", value: { name: "leakyRelu", alpha: 0.3 }, valid: true, plain: { name: "leakyRelu", alpha: 0.3 } },
+      { label: "unknown name", value: "gelux", valid: false },
+      { label: "array with an unknown name", value: [...new Array(L1 - 1).fill(name), "swishh"], valid: false },
       { label: "array with a BigInt", value: [...new Array(L1 - 1).fill(name), 1n], valid: false },
       { label: "array with a Symbol", value: [...new Array(L1 - 1).fill(name), Symbol("a")], valid: false },
+      { label: "array with a hole", value: holed, valid: false },
+      { label: "array with undefined", value: [...new Array(L1 - 1).fill(name), undefined], valid: false },
+      { label: "parameter out of range", value: { name: "elu", alpha: Infinity }, valid: false },
+      { label: "parameter as a BigInt", value: { name: "elu", alpha: 1n }, valid: false },
       { label: "one name too many", value: new Array(L1 + 1).fill(name), valid: false },
       { label: "getter that throws in the array", value: throwingAt(new Array(L1).fill(name), 0), valid: false },
     );
@@ -294,7 +300,7 @@ function expectedJSON(model: Model): ModelJSON {
   const round = model.precision === "f32" ? Math.fround : (v: number) => v;
   return {
     sizes: model.sizes.slice(),
-    activations: (typeof model.activations === "string" ? model.activations : model.activations.slice()) as ModelJSON["activations"],
+    activations: (Array.isArray(model.activations) ? model.activations.slice() : model.activations) as ModelJSON["activations"],
     precision: model.precision,
     layers: model.layers.map((layer) => ({ weights: (layer.weights as unknown[]).flat().map((v) => round(v as number)), bias: layer.bias.map(round) })),
   };
