@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { fromSafetensors } from "../src/import/safetensors.node.js";
 import { fromSafetensors as fromSafetensorsDefault } from "../src/import/safetensors.js";
 import { normal, rng } from "./helpers.js";
-import { checkAgainstReference, fuzzBytes, inputs, rejectsCode, testNeedingCore } from "./import-helpers.js";
+import { checkAgainstReference, fuzzBytes, inputs, rejectsCode, testNeedingCore, toF16 } from "./import-helpers.js";
 import type { Act } from "./import-reference.js";
 
 type Dtype = "F64" | "F32" | "F16" | "BF16" | "I64";
@@ -23,28 +23,6 @@ interface Tensor {
   shape: number[];
   /** The values as stored (already rounded to the dtype). */
   values: number[];
-}
-
-/** The IEEE binary16 bits nearest to v (ties to even) and the value they hold; written from the definition. */
-function toF16(v: number): [number, number] {
-  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
-  const a = Math.abs(v);
-  if (a === 0) return [sign, v];
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  if (2 ** (e + 1) <= a) e++;
-  const roundEven = (x: number) => (x - Math.floor(x) === 0.5 ? (Math.floor(x) % 2 === 0 ? Math.floor(x) : Math.ceil(x)) : Math.round(x));
-  if (e < -14) {
-    const m = roundEven(a / 2 ** -24);
-    return [sign | m, (sign ? -1 : 1) * m * 2 ** -24];
-  }
-  let m = roundEven((a / 2 ** e - 1) * 1024);
-  if (m === 1024) {
-    m = 0;
-    e++;
-  }
-  if (e > 15) throw new Error("test value out of f16 range");
-  return [sign | ((e + 15) << 10) | m, (sign ? -1 : 1) * (1 + m / 1024) * 2 ** e];
 }
 
 /** bfloat16 by truncating the f32 bits, and the value it holds. */

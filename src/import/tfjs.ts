@@ -21,9 +21,11 @@ export type TfjsSource =
   | string
   | URL
   | { modelJSON: unknown; weights: ArrayBuffer | ArrayBufferView | readonly (ArrayBuffer | ArrayBufferView)[] }
-  | { modelTopology: unknown; weightSpecs?: unknown; weightData?: ArrayBuffer | readonly ArrayBuffer[] };
+  | { modelTopology?: unknown; weightSpecs?: unknown; weightData?: unknown };
 
 const MAX_SHARDS = 10_000;
+/** No weight of a network that fits in wasm32 memory has more elements than this. */
+const MAX_ELEMENTS = 2 ** 29;
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, float16: 2, uint8: 1, uint16: 2 };
 const NO_OPS = new Set(["Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization"]);
 
@@ -116,8 +118,8 @@ function readWeights(manifest: unknown, shards: Uint8Array[]): Map<string, Tenso
     all.set(s, at);
     at += s.length;
   }
-  const view = new DataView(all.buffer);
-  const weights = new Map<string, Tensor>();
+  // First the sizes (bounded, nothing allocated), then the check against the shards, then the values.
+  const entries: { name: string; shape: number[]; stored: string; quantization: unknown; count: number; offset: number; float: boolean }[] = [];
   let offset = 0;
   (manifest as unknown[]).forEach((group, g) => {
     const specs = own(group, "weights");
@@ -131,17 +133,14 @@ function readWeights(manifest: unknown, shards: Uint8Array[]): Map<string, Tenso
       const dtype = own(spec, "dtype");
       const quantization = own(spec, "quantization");
       const stored = isObject(quantization) ? own(quantization, "dtype") : dtype;
-      const size = typeof stored === "string" ? DTYPE_BYTES[stored] : undefined;
-      if (size === undefined || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, stored as string)) {
+      if (typeof stored !== "string" || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, stored)) {
         throw new MLPError("E_UNSUPPORTED", `${where}: stored dtype ${JSON.stringify(stored)} is not supported (float32, float16, uint8/uint16 quantized)`, { actual: stored });
       }
-      const count = elementCount(shape, Math.floor((total - offset) / size), where);
-      const bytes = count * size;
-      const isFloatWeight = dtype === "float32" && (stored === "float32" || stored === "float16" || stored === "uint8" || stored === "uint16");
-      if (isFloatWeight && !weights.has(name)) {
-        weights.set(name, { shape: shape as number[], values: decode(view, offset, count, stored as string, quantization, where) });
-      }
-      offset += bytes;
+      const count = elementCount(shape, MAX_ELEMENTS, where);
+      const float = dtype === "float32" && (stored === "float32" || stored === "float16" || stored === "uint8" || stored === "uint16");
+      entries.push({ name, shape: shape as number[], stored, quantization, count, offset, float });
+      offset += count * DTYPE_BYTES[stored];
+      if (offset > MAX_ELEMENTS * 8) throw new MLPError("E_FORMAT", `weightsManifest: the weights add up to more than ${MAX_ELEMENTS * 8} bytes`);
     }
   });
   if (offset !== total) {
@@ -149,6 +148,13 @@ function readWeights(manifest: unknown, shards: Uint8Array[]): Map<string, Tenso
       expected: offset,
       actual: total,
     });
+  }
+  const view = new DataView(all.buffer);
+  const weights = new Map<string, Tensor>();
+  for (const e of entries) {
+    if (e.float && !weights.has(e.name)) {
+      weights.set(e.name, { shape: e.shape, values: decode(view, e.offset, e.count, e.stored, e.quantization, `weight ${JSON.stringify(e.name)}`) });
+    }
   }
   return weights;
 }
