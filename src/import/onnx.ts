@@ -130,7 +130,12 @@ function readTensor(bytes: Uint8Array): TensorProto {
       case 9: t.raw = r.bytes(); return true;
       case 10: return repeated(r, type, () => r.double(), t.doubleData);
       case 13: r.skip(type, no); t.external = true; return true;
-      case 14: t.external ||= r.int32() === 1; return true;
+      case 14: {
+        // Read the value even when external_data already said so: ||= would leave it unread.
+        const external = r.int32() === 1;
+        t.external ||= external;
+        return true;
+      }
       default: return false;
     }
   });
@@ -203,12 +208,13 @@ function readValueInfo(bytes: Uint8Array): ValueInfo {
 }
 
 function readModel(bytes: Uint8Array): { graph: Graph; opset: number } {
-  let graphBytes: Uint8Array | undefined;
+  // A repeated embedded message merges (its serialisations concatenate): collect every graph field.
+  const graphParts: Uint8Array[] = [];
   let opset = 0;
   let irVersion = -1;
   eachField(bytes, (no, _t, r) => {
     if (no === 1) irVersion = int64(r);
-    else if (no === 7) graphBytes = r.bytes();
+    else if (no === 7) graphParts.push(r.bytes());
     else if (no === 8) {
       let domain = "";
       let version = 0;
@@ -222,7 +228,9 @@ function readModel(bytes: Uint8Array): { graph: Graph; opset: number } {
     } else return false;
     return true;
   });
-  if (graphBytes === undefined || irVersion < 0) throw new MLPError("E_FORMAT", "ONNX: not a ModelProto (no ir_version or no graph)");
+  if (graphParts.length === 0 || irVersion < 0) throw new MLPError("E_FORMAT", "ONNX: not a ModelProto (no ir_version or no graph)");
+  const graphBytes = new Uint8Array(graphParts.reduce((n, p) => n + p.length, 0));
+  graphParts.reduce((at, p) => (graphBytes.set(p, at), at + p.length), 0);
   const graph: Graph = { nodes: [], initializers: new Map(), inputs: [], outputs: [] };
   eachField(graphBytes, (no, _t, r) => {
     switch (no) {
@@ -242,19 +250,22 @@ function readModel(bytes: Uint8Array): { graph: Graph; opset: number } {
 interface Constant {
   dims: number[];
   values: Float64Array;
+  /** Whether the values are floating point (weights must be; shapes are integers). */
+  float: boolean;
 }
 
 /** A tensor's values in f64 (exact for every supported type). */
 function tensorValues(t: TensorProto, where: string): Constant {
   const what = `${where} tensor ${JSON.stringify(t.name)}`;
   if (t.external) throw new MLPError("E_UNSUPPORTED", `${what}: external data (a separate .data file) is not supported; export with the weights inside the .onnx file`);
-  const limit = (t.raw?.length ?? 0) + t.floatData.length + t.doubleData.length + t.int32Data.length + t.int64Data.length;
-  const count = elementCount(t.dims, limit, what);
-  const out = new Float64Array(count);
   const size = { [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.FLOAT16]: 2, [DataType.BFLOAT16]: 2, [DataType.INT64]: 8, [DataType.INT32]: 4 }[t.dataType];
   if (size === undefined) {
     throw new MLPError("E_UNSUPPORTED", `${what}: data type ${TYPE_NAMES[t.dataType] ?? t.dataType} is not supported (FLOAT, DOUBLE, FLOAT16, BFLOAT16)`, { actual: t.dataType });
   }
+  // Bounded by what the file holds before anything is allocated.
+  const limit = (t.raw?.length ?? 0) + t.floatData.length + t.doubleData.length + t.int32Data.length + t.int64Data.length;
+  const count = elementCount(t.dims, limit, what);
+  const out = new Float64Array(count);
   if (t.raw !== undefined) {
     if (t.raw.length !== count * size) throw new MLPError("E_FORMAT", `${what}: raw_data has ${t.raw.length} bytes, dims need ${count * size}`, { expected: count * size, actual: t.raw.length });
     const view = new DataView(t.raw.buffer, t.raw.byteOffset, t.raw.byteLength);
@@ -268,7 +279,7 @@ function tensorValues(t: TensorProto, where: string): Constant {
         default: out[i] = view.getInt32(4 * i, true);
       }
     }
-    return { dims: t.dims, values: out };
+    return { dims: t.dims, values: out, float: t.dataType !== DataType.INT64 && t.dataType !== DataType.INT32 };
   }
   const list =
     t.dataType === DataType.FLOAT ? t.floatData
@@ -279,7 +290,7 @@ function tensorValues(t: TensorProto, where: string): Constant {
   for (let i = 0; i < count; i++) {
     out[i] = t.dataType === DataType.FLOAT16 ? float16ToNumber(list[i] & 0xffff) : t.dataType === DataType.BFLOAT16 ? bfloat16ToNumber(list[i] & 0xffff) : list[i];
   }
-  return { dims: t.dims, values: out };
+  return { dims: t.dims, values: out, float: t.dataType !== DataType.INT64 && t.dataType !== DataType.INT32 };
 }
 
 // ---- the graph as a chain --------------------------------------------------------------------------
@@ -305,9 +316,9 @@ function buildChain(graph: Graph, opset: number): ChainBuilder {
         const i = node.attributes.get("value_int")?.i;
         const is = node.attributes.get("value_ints")?.ints;
         const value: Constant | TensorProto | undefined =
-          t ?? (f !== undefined ? { dims: [], values: Float64Array.of(f) } : i !== undefined ? { dims: [], values: Float64Array.of(i) }
-            : node.attributes.has("value_floats") ? { dims: [fs!.length], values: Float64Array.from(fs!) }
-            : node.attributes.has("value_ints") ? { dims: [is!.length], values: Float64Array.from(is!) } : undefined);
+          t ?? (f !== undefined ? { dims: [], values: Float64Array.of(f), float: true } : i !== undefined ? { dims: [], values: Float64Array.of(i), float: false }
+            : node.attributes.has("value_floats") ? { dims: [fs!.length], values: Float64Array.from(fs!), float: true }
+            : node.attributes.has("value_ints") ? { dims: [is!.length], values: Float64Array.from(is!), float: false } : undefined);
         if (value === undefined) throw new MLPError("E_UNSUPPORTED", `${node.where}: a Constant without a numeric value`);
         constants.set(node.outputs[0], value);
         constantNodes.add(node);
@@ -318,7 +329,7 @@ function buildChain(graph: Graph, opset: number): ChainBuilder {
         if (c.dims.length !== 2 || perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0) {
           throw new MLPError("E_UNSUPPORTED", `${node.where}: a Transpose of a ${c.dims.length}-D constant with perm [${perm.join(", ")}] (2-D [1, 0] is supported)`);
         }
-        constants.set(node.outputs[0], { dims: [c.dims[1], c.dims[0]], values: transpose(c.values, c.dims[0], c.dims[1]) });
+        constants.set(node.outputs[0], { dims: [c.dims[1], c.dims[0]], values: transpose(c.values, c.dims[0], c.dims[1]), float: c.float });
         constantNodes.add(node);
         changed = true;
       }
@@ -422,7 +433,7 @@ function buildChain(graph: Graph, opset: number): ChainBuilder {
         break;
       }
       case "Reshape": {
-        const shape = constant(constants, node.inputs[1], where).values;
+        const shape = constant(constants, node.inputs[1], where, false).values;
         const width = chain.currentWidth;
         const okWidth = (d: number) => d === -1 || d === width || (width === undefined && d > 0);
         const ok = (shape.length === 2 && [-1, 0, 1].includes(shape[0]) && okWidth(shape[1])) || (shape.length === 1 && okWidth(shape[0]));
@@ -525,14 +536,19 @@ function gate(
   return undefined;
 }
 
-function constant(constants: Map<string, TensorProto | Constant>, name: string | undefined, where: string): Constant {
-  const c = name === undefined ? undefined : constants.get(name);
+/** The value of a constant input; `float` demands floating-point values (weights, biases, bounds). */
+function constant(constants: Map<string, TensorProto | Constant>, name: string | undefined, where: string, float = true): Constant {
+  let c = name === undefined ? undefined : constants.get(name);
   if (c === undefined) {
     throw new MLPError("E_UNSUPPORTED", `${where}: input ${JSON.stringify(name)} is not an initializer or constant (weights computed from the data are not a dense layer)`);
   }
-  if ("values" in c) return c;
-  const decoded = tensorValues(c, where);
-  constants.set(name!, decoded);
-  return decoded;
+  if (!("values" in c)) {
+    c = tensorValues(c, where);
+    constants.set(name!, c);
+  }
+  if (float && !c.float) {
+    throw new MLPError("E_UNSUPPORTED", `${where}: input ${JSON.stringify(name)} holds integers; integer arithmetic is not supported (FLOAT, DOUBLE, FLOAT16, BFLOAT16 weights are)`);
+  }
+  return c;
 }
 
