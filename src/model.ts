@@ -203,7 +203,11 @@ export function checkParameters(
   if (weights.length > 0 && isArrayLike((weights as ArrayLike<unknown>)[0])) {
     const nested = weights as ArrayLike<ArrayLike<number>>;
     if (nested.length !== rows) {
-      throw new MLPError("E_SHAPE", `layer ${l} weights: expected ${rows} rows of ${cols} numbers (n_${l}×n_${l - 1}), got ${nested.length} rows`, {
+      // n_{l-1} rows of n_l numbers is the shape of Wᵀ: a Keras/TF.js kernel pasted as it is.
+      const first = nested[0];
+      const transposed = nested.length === cols && isArrayLike(first) && first.length === rows;
+      const hint = transposed ? ` — looks transposed: Keras/TF.js kernels are [n_in][n_out] — use fromTfjs or transpose` : "";
+      throw new MLPError("E_SHAPE", `layer ${l} weights: expected ${rows} rows of ${cols} numbers (n_${l}×n_${l - 1}), got ${nested.length} rows${hint}`, {
         layer: l,
         expected: rows,
         actual: nested.length,
