@@ -110,6 +110,18 @@ const ACTS: Record<string, OnnxAct> = {
     ],
     expect: "mish",
   },
+  geluDecomposed: {
+    // torch.onnx.export of nn.GELU() below opset 20: x · (1 + erf(x / √2)) · 0.5.
+    nodes: (x, y, p) => [
+      { op: "Div", inputs: [x, `${p}_sqrt2`], outputs: [`${p}_div`] },
+      { op: "Erf", inputs: [`${p}_div`], outputs: [`${p}_erf`] },
+      { op: "Add", inputs: [`${p}_erf`, `${p}_one`], outputs: [`${p}_add`] },
+      { op: "Mul", inputs: [x, `${p}_add`], outputs: [`${p}_mul`] },
+      { op: "Mul", inputs: [`${p}_mul`, `${p}_half`], outputs: [y] },
+    ],
+    inits: (p, t) => [scalar(`${p}_sqrt2`, t === DOUBLE ? Math.SQRT2 : Math.fround(Math.SQRT2), t), scalar(`${p}_one`, 1, t), scalar(`${p}_half`, 0.5, t)],
+    expect: "gelu",
+  },
   swish: { nodes: (x, y, p) => [{ op: "Mul", inputs: [`${p}_s`, x], outputs: [y] }, { op: "Sigmoid", inputs: [x], outputs: [`${p}_s`] }], expect: "swish" },
   relu6: {
     nodes: (x, y, p) => [{ op: "Clip", inputs: [x, `${p}_lo`, `${p}_hi`], outputs: [y] }],

@@ -375,11 +375,11 @@ function buildChain(graph: Graph, opset: number): ChainBuilder {
     }
     if (current === output) throw new MLPError("E_UNSUPPORTED", `ONNX: the graph output ${JSON.stringify(output)} is also used by ${next.map((n) => n.where).join(", ")}`);
     if (next.length === 2) {
-      const gated = gate(next, current, only);
+      const gated = gate(next, current, only, constants);
       if (gated !== undefined) {
         for (const n of gated.nodes) visited.add(n);
-        chain.activation(gated.mul.where, gated.activation);
-        current = gated.mul.outputs[0];
+        chain.activation(gated.last.where, gated.activation);
+        current = gated.last.outputs[0];
         continue;
       }
     }
@@ -517,26 +517,51 @@ function buildChain(graph: Graph, opset: number): ChainBuilder {
   return chain;
 }
 
-/** The swish/mish pattern at `x`: Mul(x, g) with g = Sigmoid(x) or Tanh(Softplus(x)). */
+/**
+ * Activations exporters write as small subgraphs, recognised at `x` (which feeds two nodes):
+ *   swish  Mul(x, Sigmoid(x))                          (how torch exports SiLU)
+ *   mish   Mul(x, Tanh(Softplus(x)))                   (torch Mish before ONNX's Mish op, opset 18)
+ *   gelu   Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5)   (torch GELU before ONNX's Gelu op, opset 20; also x·(1/√2))
+ */
 function gate(
   next: NodeProto[],
   x: string,
   only: (name: string) => NodeProto[],
-): { nodes: NodeProto[]; mul: NodeProto; activation: ImportedActivation } | undefined {
-  const mul = next.find((n) => n.opType === "Mul" && n.inputs.length === 2 && n.inputs.includes(x));
+  constants: Map<string, TensorProto | Constant>,
+): { nodes: NodeProto[]; last: NodeProto; activation: ImportedActivation } | undefined {
+  const mul = next.find((n) => n.opType === "Mul" && n.inputs.length === 2 && n.inputs.includes(x) && !n.inputs.every((i) => i === x));
   const first = next.find((n) => n !== mul);
   if (mul === undefined || first === undefined || first.inputs[0] !== x || first.outputs.length !== 1) return undefined;
   const gateInput = mul.inputs[0] === x ? mul.inputs[1] : mul.inputs[0];
-  const single = (n: NodeProto) => only(n.outputs[0]).length === 1;
-  if (first.opType === "Sigmoid" && first.outputs[0] === gateInput && single(first)) return { nodes: [first, mul], mul, activation: "swish" };
-  if (first.opType === "Softplus" && single(first)) {
-    const tanh = only(first.outputs[0])[0];
-    if (tanh.opType === "Tanh" && tanh.outputs[0] === gateInput && single(tanh)) return { nodes: [first, tanh, mul], mul, activation: "mish" };
+  // Follow single-consumer nodes from `first` to the Mul's other operand, at most four of them.
+  const chain: NodeProto[] = [first];
+  while (chain[chain.length - 1].outputs[0] !== gateInput) {
+    const after = only(chain[chain.length - 1].outputs[0]);
+    if (chain.length === 4 || after.length !== 1 || after[0] === mul || after[0].outputs.length !== 1) return undefined;
+    chain.push(after[0]);
+  }
+  if (only(gateInput).length !== 1) return undefined;
+  const scalarOf = (node: NodeProto, input: string): number | undefined => {
+    const other = node.inputs.length === 2 ? node.inputs[node.inputs[0] === input ? 1 : 0] : undefined;
+    const c = other === undefined ? undefined : constants.get(other);
+    if (c === undefined) return undefined;
+    const v = constant(constants, other, node.where);
+    return v.values.length === 1 ? v.values[0] : undefined;
+  };
+  const ops = chain.map((n) => n.opType).join(",");
+  if (ops === "Sigmoid") return { nodes: [...chain, mul], last: mul, activation: "swish" };
+  if (ops === "Softplus,Tanh") return { nodes: [...chain, mul], last: mul, activation: "mish" };
+  if (ops === "Div,Erf,Add" || ops === "Mul,Erf,Add") {
+    const scale = scalarOf(chain[0], x);
+    const one = scalarOf(chain[2], chain[1].outputs[0]);
+    const half = only(mul.outputs[0]);
+    const okScale = scale !== undefined && Math.abs(scale - (ops.startsWith("Div") ? Math.SQRT2 : Math.SQRT1_2)) < 1e-6;
+    if (!okScale || one !== 1 || half.length !== 1 || half[0].opType !== "Mul" || scalarOf(half[0], mul.outputs[0]) !== 0.5) return undefined;
+    return { nodes: [...chain, mul, half[0]], last: half[0], activation: "gelu" };
   }
   return undefined;
 }
 
-/** The value of a constant input; `float` demands floating-point values (weights, biases, bounds). */
 function constant(constants: Map<string, TensorProto | Constant>, name: string | undefined, where: string, float = true): Constant {
   let c = name === undefined ? undefined : constants.get(name);
   if (c === undefined) {
