@@ -1,7 +1,7 @@
 /** Helpers shared by the importer suites: which activations the core can build yet, comparisons with the reference, fuzzing. */
 import * as assert from "uvu/assert";
 import { createMLP, init, MLPError, type MLPSpec } from "../src/index.js";
-import { closeTo, rng } from "./helpers.js";
+import { closeTo, relativeError, rng } from "./helpers.js";
 import { refJacobian, type Act, type PlainModel } from "./import-reference.js";
 
 await init();
@@ -46,14 +46,31 @@ export function testNeedingCore(
   else suite.skip(`[waits for h7] ${name}`, body);
 }
 
+const worst = new Map<string, number>();
+
+/** closeTo that also records the worst normwise relative error seen under `label`, for the suite's summary line. */
+export function agree(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
+  const err = relativeError(actual, expected);
+  worst.set(label, Math.max(worst.get(label) ?? 0, err));
+  closeTo(actual, expected, tol, what);
+}
+
+/** Prints the worst agreement figures recorded by agree() (run with test.after). */
+export function printAgreement(suiteName: string): void {
+  const lines = [...worst].map(([label, err]) => `    ${label}: ${err.toExponential(1)}`);
+  if (lines.length > 0) console.log(`\n  ${suiteName}, worst normwise relative error:\n${lines.join("\n")}`);
+  worst.clear();
+}
+
 /** Builds the model with the core and checks forward and the Jacobian at each x against the f64 reference. */
 export function checkAgainstReference(model: PlainModel & { precision?: "f32" | "f64" }, xs: number[][], tol: number, what: string): void {
   const net = createMLP(model as unknown as MLPSpec);
   try {
     for (const x of xs) {
       const ref = refJacobian(model, x);
-      closeTo(net.forward(x), ref.output, tol, `${what}: forward`);
-      closeTo(net.jacobian(x), ref.jacobian, tol, `${what}: jacobian`);
+      const p = model.precision ?? "f32";
+      agree(`${p} forward vs f64 reference`, net.forward(x), ref.output, tol, `${what}: forward`);
+      agree(`${p} jacobian vs f64 reference`, net.jacobian(x), ref.jacobian, tol, `${what}: jacobian`);
     }
   } finally {
     net.dispose();

@@ -15,7 +15,7 @@ import { createMLP, type MLPSpec } from "../src/index.js";
 import { fromOnnx } from "../src/import/onnx.node.js";
 import { fromOnnx as fromOnnxDefault } from "../src/import/onnx.js";
 import { closeTo, normal, rng } from "./helpers.js";
-import { checkAgainstReference, fuzzBytes, inputs, rejectsCode, testNeedingCore, toF16 } from "./import-helpers.js";
+import { agree, checkAgainstReference, fuzzBytes, inputs, printAgreement, rejectsCode, testNeedingCore, toF16 } from "./import-helpers.js";
 import { refJacobian, type Act } from "./import-reference.js";
 import { DOUBLE, FLOAT, FLOAT16, INT64, onnxModel, type NodeSpec, type TensorSpec } from "./onnx-writer.js";
 
@@ -213,11 +213,11 @@ async function checkModel(layers: Dense[], acts: string[], style: Style, seed: n
   const net64 = createMLP(f64 as MLPSpec);
   try {
     for (let r = 0; r < xs.length; r++) {
-      closeTo(net32.forward(xs[r]), ortOut[r], 2e-6, `${style}: forward vs onnxruntime`);
+      agree("f32 forward vs onnxruntime f32", net32.forward(xs[r]), ortOut[r], 2e-6, `${style}: forward vs onnxruntime`);
       const fd = await ortJacobian(twin, xs[r], 1e-6, true);
-      closeTo(net64.jacobian(xs[r]), fd, 1e-7, `${style}: f64 jacobian vs central differences of onnxruntime`);
-      closeTo(net32.jacobian(xs[r]), fd, 2e-5, `${style}: f32 jacobian vs central differences of onnxruntime`);
-      if (net32.outputSize === 1) closeTo(net32.gradient(xs[r]), fd, 2e-5, `${style}: gradient vs central differences`);
+      agree("f64 jacobian vs central differences of onnxruntime f64", net64.jacobian(xs[r]), fd, 1e-7, `${style}: f64 jacobian vs central differences of onnxruntime`);
+      agree("f32 jacobian vs central differences of onnxruntime f64", net32.jacobian(xs[r]), fd, 2e-5, `${style}: f32 jacobian vs central differences of onnxruntime`);
+      if (net32.outputSize === 1) agree("f32 gradient vs central differences of onnxruntime f64", net32.gradient(xs[r]), fd, 2e-5, `${style}: gradient vs central differences`);
     }
   } finally {
     net32.dispose();
@@ -227,6 +227,7 @@ async function checkModel(layers: Dense[], acts: string[], style: Style, seed: n
 }
 
 const test = suite("import: ONNX");
+test.after(() => printAgreement("ONNX"));
 
 test("Gemm transB = 1 (torch nn.Linear): 5 → 17 → 7 → 1, relu/tanh/sigmoid; vs onnxruntime and the reference", async () => {
   await checkModel(denseLayers([5, 17, 7, 1], 1), ["relu", "tanh", "sigmoid"], "gemmT", 2);
@@ -253,7 +254,7 @@ test("f64 models (DOUBLE initializers as raw_data and double_data): imported exa
     const net = createMLP(model as MLPSpec);
     const xs = inputs(5, 3, 10);
     const out = await runOrt(bytes, xs, true);
-    xs.forEach((x, r) => closeTo(net.forward(x), out[r], 1e-14, `f64 ${storage} forward`));
+    xs.forEach((x, r) => agree("f64 forward vs onnxruntime f64", net.forward(x), out[r], 1e-14, `f64 ${storage} forward`));
     net.dispose();
   }
 });
@@ -291,7 +292,7 @@ for (const [name, act] of Object.entries(ACTS)) {
     assert.equal(model.activations, acts.map((a) => ACTS[a].expect));
     const xs = inputs(5, 3, 30, 3);
     const out = await runOrt(bytes, xs);
-    xs.forEach((x, r) => closeTo(refJacobian(model, x).output, out[r], 2e-6, `${name}: reference forward vs onnxruntime`));
+    xs.forEach((x, r) => agree("f64 reference of the import, forward vs onnxruntime f32", refJacobian(model, x).output, out[r], 2e-6, `${name}: reference forward vs onnxruntime`));
   });
   testNeedingCore(test, `activation ${name}: mlpgrad f32 vs onnxruntime (forward; Jacobian vs its central differences), f64 vs the reference`, [act.expect], async () => {
     const bytes = mlpOnnx(layers, acts, {});
@@ -299,9 +300,9 @@ for (const [name, act] of Object.entries(ACTS)) {
     const xs = inputs(5, 3, 30, 3);
     const out = await runOrt(bytes, xs);
     for (let r = 0; r < xs.length; r++) {
-      closeTo(f32.forward(xs[r]), out[r], 2e-6, `${name}: forward vs onnxruntime`);
+      agree("f32 forward vs onnxruntime f32 (activation table)", f32.forward(xs[r]), out[r], 2e-6, `${name}: forward vs onnxruntime`);
       // f32 outputs: h = 1e-2 balances truncation (h²) and rounding (ε/h); kinks of relu6/hardSigmoid stay > h away here.
-      closeTo(f32.jacobian(xs[r]), await ortJacobian(bytes, xs[r], 1e-2, false), 5e-3, `${name}: jacobian vs central differences of onnxruntime`);
+      agree("f32 jacobian vs central differences of onnxruntime f32 (h = 1e-2)", f32.jacobian(xs[r]), await ortJacobian(bytes, xs[r], 1e-2, false), 5e-3, `${name}: jacobian vs central differences of onnxruntime`);
     }
     f32.dispose();
     checkAgainstReference(await fromOnnx(bytes, { precision: "f64" }), xs, 1e-11, `${name} f64`);

@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { fromSafetensors } from "../src/import/safetensors.node.js";
 import { fromSafetensors as fromSafetensorsDefault } from "../src/import/safetensors.js";
 import { normal, rng } from "./helpers.js";
-import { checkAgainstReference, fuzzBytes, inputs, rejectsCode, testNeedingCore, toF16 } from "./import-helpers.js";
+import { checkAgainstReference, fuzzBytes, inputs, printAgreement, rejectsCode, testNeedingCore, toF16 } from "./import-helpers.js";
 import type { Act } from "./import-reference.js";
 
 type Dtype = "F64" | "F32" | "F16" | "BF16" | "I64";
@@ -113,6 +113,7 @@ function rawFile(json: string, data: Uint8Array = new Uint8Array(0)): Uint8Array
 }
 
 const test = suite("import: safetensors");
+test.after(() => printAgreement("safetensors"));
 
 test("nn.Sequential names 0, 2, …, 22 order numerically (\"10\" after \"8\"), out-of-order data and keys; f64 and f32 against the reference", async () => {
   const sizes = [3, 5, 4, 7, 1, 8, 17, 3, 5, 4, 7, 2, 3];

@@ -16,11 +16,11 @@ import { createMLP, MLPError, type MLPSpec } from "../src/index.js";
 import { fromTfjs } from "../src/import/tfjs.node.js";
 import { fromTfjs as fromTfjsDefault } from "../src/import/tfjs.js";
 import { closeTo, rng } from "./helpers.js";
-import { checkAgainstReference, coreSupports, inputs, rejectsCode, testNeedingCore, toF16 } from "./import-helpers.js";
+import { agree, checkAgainstReference, inputs, printAgreement, rejectsCode, testNeedingCore, toF16 } from "./import-helpers.js";
 import { refJacobian, type Act } from "./import-reference.js";
 
 await tf.setBackend("cpu");
-const F32_TOL = 2e-5;
+const F32_TOL = 2e-6;
 
 /** What model.save hands a save handler. */
 async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
@@ -74,9 +74,9 @@ function checkAgainstTf(spec: MLPSpec, model: tf.LayersModel, xs: number[][], wh
   try {
     for (const x of xs) {
       const ref = tfOracle(model, x);
-      closeTo(net.forward(x), ref.output, F32_TOL, `${what}: forward vs model.predict`);
-      closeTo(net.jacobian(x), ref.jacobian, 5 * F32_TOL, `${what}: jacobian vs tf.grad`);
-      if (ref.output.length === 1) closeTo(net.gradient(x), ref.jacobian, 5 * F32_TOL, `${what}: gradient vs tf.grad`);
+      agree("f32 forward vs model.predict", net.forward(x), ref.output, F32_TOL, `${what}: forward vs model.predict`);
+      agree("f32 jacobian vs tf.grad", net.jacobian(x), ref.jacobian, 5 * F32_TOL, `${what}: jacobian vs tf.grad`);
+      if (ref.output.length === 1) agree("f32 gradient vs tf.grad", net.gradient(x), ref.jacobian, 5 * F32_TOL, `${what}: gradient vs tf.grad`);
     }
   } finally {
     net.dispose();
@@ -88,12 +88,13 @@ function checkReferenceAgainstTf(spec: { sizes: number[]; activations: Act[]; la
   for (const x of xs) {
     const ref = tfOracle(model, x);
     const mine = refJacobian(spec, x);
-    closeTo(mine.output, ref.output, F32_TOL, `${what}: reference forward vs model.predict`);
-    closeTo(mine.jacobian, ref.jacobian, 5 * F32_TOL, `${what}: reference jacobian vs tf.grad`);
+    agree("f64 reference of the import, forward vs model.predict", mine.output, ref.output, F32_TOL, `${what}: reference forward vs model.predict`);
+    agree("f64 reference of the import, jacobian vs tf.grad", mine.jacobian, ref.jacobian, 5 * F32_TOL, `${what}: reference jacobian vs tf.grad`);
   }
 }
 
 const test = suite("import: TF.js");
+test.after(() => printAgreement("TF.js"));
 
 test("Sequential Dense(relu) → Dense(tanh) → Dense(sigmoid), trained: artifacts, { modelJSON, weights }, 3 shards; f32 vs tf.predict/tf.grad, f64 vs reference", async () => {
   const model = tf.sequential();
