@@ -167,15 +167,47 @@ function expNegHalfSquare(t: f64): f64 {
 }
 
 /**
- * The upper tail Q(t) = 1 − Φ(t) for t ≥ 1, as ½ t φ(t) / f with f the continued fraction of the upper
- * incomplete gamma function Γ(½, t²/2) (Legendre's, in its even form: b_i = x + ½ + 2(i−1),
- * a_i = −i(i − ½), x = t²/2), evaluated backwards from a fixed depth: backward evaluation does not
- * accumulate rounding as the forward (Lentz) one does. Depths checked against 40-digit values: ≤ 2 ulps.
+ * The upper tail Q(t) = 1 − Φ(t) for t ≥ 1.
+ * On [1, 2.5), by Taylor series about the nearest of t0 = 1.25, 1.75, 2.25 (|h| = |t − t0| ≤ ¼), using
+ * Q' = −φ and φ^(n) = (−1)^n He_n φ (Hermite polynomials, He_n = t He_(n−1) − (n−1) He_(n−2)):
+ *   Q(t0 + h) = Q(t0) − φ(t0) Σ_(n≥1) (−1)^(n−1) He_(n−1)(t0) hⁿ/n!,
+ * with Q(t0) and φ(t0) as 40-digit values rounded once; ≈ 18 terms, ≤ 2 ulps (checked on a grid of 1501 t).
+ * From 2.5 on, as ½ t φ(t) / f with f the continued fraction of the upper incomplete gamma function
+ * Γ(½, t²/2) (Legendre's, in its even form: b_i = x + ½ + 2(i−1), a_i = −i(i − ½), x = t²/2), evaluated
+ * backwards from depth 40: backward evaluation does not accumulate rounding as the forward (Lentz) one
+ * does; ≤ 2 ulps against 40-digit values.
  */
 function upperTail(t: f64): f64 {
   if (t > 39.0) return 0; // Q(t) < φ(t)/t underflows
+  if (t < 2.5) {
+    let t0: f64, q0: f64, pdf0: f64;
+    if (t < 1.5) {
+      t0 = 1.25; q0 = 0.10564977366685525; pdf0 = 0.18264908538902191;
+    } else if (t < 2.0) {
+      t0 = 1.75; q0 = 0.04005915686381709; pdf0 = 0.08627731882651152;
+    } else {
+      t0 = 2.25; q0 = 0.012224472655044703; pdf0 = 0.03173965183566742;
+    }
+    const h = t - t0;
+    let hePrev: f64 = 0; // He_(n−2)
+    let he: f64 = 1; // He_(n−1)
+    let term: f64 = 1; // hⁿ/n!
+    let sum: f64 = 0;
+    let sign: f64 = 1;
+    for (let n = 1; n < 40; n++) {
+      term *= h / <f64>n;
+      const c = sign * he * term;
+      sum += c;
+      if (abs<f64>(c) <= 1e-18 * abs<f64>(sum)) break;
+      const next = t0 * he - <f64>(n - 1) * hePrev;
+      hePrev = he;
+      he = next;
+      sign = -sign;
+    }
+    return q0 - pdf0 * sum;
+  }
   const x = 0.5 * t * t;
-  const depth: i32 = t < 1.5 ? 250 : t < 2.5 ? 80 : 40;
+  const depth: i32 = 40;
   let f = x + 0.5 + 2.0 * <f64>depth;
   for (let i = depth; i >= 1; i--) {
     const fi = <f64>i;

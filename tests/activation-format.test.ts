@@ -24,6 +24,7 @@ test("known values: erf, gelu, selu, mish, geluTanh, swish (f64, within 2 ulps)"
     ["gelu", 1, 0.8413447460685429],
     ["gelu", -3, -0.0040496940948902835],
     ["selu", 1, 1.0507009873554805],
+    ["selu", -1, -1.1113307378125628],
     ["mish", 1, 0.8650983882673103],
     ["geluTanh", 1, 0.8411919906082767],
     ["swish", 1, 0.7310585786300049],
@@ -35,6 +36,31 @@ test("known values: erf, gelu, selu, mish, geluTanh, swish (f64, within 2 ulps)"
     near(net.forward([z])[0], want, `${act}(${z})`);
     net.dispose();
   }
+});
+
+test("gelu's Φ, σ' and σ'' on a fine grid over [−8, 8] (each of Φ's methods and their seams), f64", () => {
+  const net = unit("gelu");
+  for (let i = -800; i <= 800; i++) {
+    const z = i / 100 + 0.003; // off the seams at |z| = 1, 1.5, 2, 2.5 …
+    for (const at of [z, Math.round(z * 2) / 2]) {
+      // The reference rounds x = z/√2 and x², so it is itself good to ≈ (1 + z²) ulps.
+      const tol = 4 * Number.EPSILON * (1 + at * at);
+      const { value, gradient } = net.valueAndGradient([at]);
+      const checks: [number, number, string][] = [
+        [value, ref.sigma("gelu", at), "σ"],
+        [gradient[0], ref.sigmaPrime("gelu", at), "σ'"],
+        [net.hvp([at], [1])[0], ref.sigmaSecond("gelu", at), "σ''"],
+      ];
+      for (const [got, want, what] of checks) {
+        // σ' = Φ + zφ and σ'' = φ(2 − z²) cancel (and cross zero at z ≈ −0.75, ±√2): their error is
+        // relative to the size of their terms.
+        const pdf = Math.exp(-0.5 * at * at) / Math.sqrt(2 * Math.PI);
+        const scale = what === "σ" ? Math.abs(want) : what === "σ'" ? ref.normalCdf(at) + Math.abs(at) * pdf : pdf * (2 + at * at);
+        assert.ok(Math.abs(got - want) <= tol * scale, `gelu ${what}(${at}) = ${got}, expected ${want}`);
+      }
+    }
+  }
+  net.dispose();
 });
 
 test("kinks: relu6'(0) = relu6'(6) = 0, hardSigmoid' = 0 at its clip points, leakyRelu'(0) = elu'(0) = alpha", () => {
