@@ -91,7 +91,10 @@ export async function fuzzBytes(bytes: Uint8Array, load: (b: Uint8Array) => Prom
   const random = rng(seed);
   const codes = new Map<string, number>();
   const start = performance.now();
+  const baseline = process.memoryUsage().arrayBuffers;
+  let peak = baseline;
   for (let i = 0; i < count; i++) {
+    if (i % 50 === 0) peak = Math.max(peak, process.memoryUsage().arrayBuffers);
     const kind = i % 4;
     let b: Uint8Array;
     if (kind === 0) b = bytes.slice(0, Math.floor(random() * bytes.length));
@@ -120,6 +123,8 @@ export async function fuzzBytes(bytes: Uint8Array, load: (b: Uint8Array) => Prom
   }
   const elapsed = performance.now() - start;
   assert.ok(elapsed < budgetMs, `fuzz: ${count} cases took ${elapsed.toFixed(0)} ms > ${budgetMs} ms`);
+  // No case may allocate what a corrupted size field claims: buffers stay within 64 MiB of the start.
+  assert.ok(peak - baseline < 64 * 2 ** 20, `fuzz: ArrayBuffer memory grew by ${((peak - baseline) / 2 ** 20).toFixed(0)} MiB`);
   return codes;
 }
 
@@ -159,3 +164,21 @@ export function toF16(v: number): [number, number] {
   return [sign | ((e + 15) << 10) | m, (sign ? -1 : 1) * (1 + m / 1024) * 2 ** e];
 }
 
+
+/** A randomly damaged copy of a JSON value: values replaced by odd ones, keys dropped or renamed "__proto__", arrays cut or grown. */
+export function mutateJson(value: unknown, random: () => number, depth = 0): unknown {
+  const odd: unknown[] = [null, 0, -1, 1e308, 2 ** 53, 2 ** 62, "x", "__proto__", "constructor", {}, [], [null, 3], true, -0.5, [4294967296, 4294967296]];
+  if (value === null || typeof value !== "object" || random() < 0.15 * depth) return random() < 0.5 ? odd[Math.floor(random() * odd.length)] : value;
+  if (Array.isArray(value)) {
+    const copy = value.map((v) => (random() < 0.3 ? mutateJson(v, random, depth + 1) : v));
+    if (random() < 0.1) copy.pop();
+    if (random() < 0.05) copy.push(copy[0]);
+    return copy;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (random() < 0.05) continue;
+    copy[random() < 0.03 ? "__proto__" : k] = random() < 0.3 ? mutateJson(v, random, depth + 1) : v;
+  }
+  return copy;
+}

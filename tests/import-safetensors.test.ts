@@ -12,8 +12,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { fromSafetensors } from "../src/import/safetensors.node.js";
 import { fromSafetensors as fromSafetensorsDefault } from "../src/import/safetensors.js";
+import { MLPError } from "../src/index.js";
 import { normal, rng } from "./helpers.js";
-import { checkAgainstReference, fuzzBytes, inputs, printAgreement, rejectsCode, testNeedingCore, toF16 } from "./import-helpers.js";
+import { checkAgainstReference, fuzzBytes, inputs, mutateJson, printAgreement, rejectsCode, testNeedingCore, toF16 } from "./import-helpers.js";
 import type { Act } from "./import-reference.js";
 
 type Dtype = "F64" | "F32" | "F16" | "BF16" | "I64";
@@ -273,6 +274,30 @@ test("fuzz: 3000 truncated, bit-flipped and overwritten files → a model or an 
   const file = safetensorsFile(linearTensors([5, 7, 3], ["0", "2"], "F16", 6));
   const codes = await fuzzBytes(file, (b) => fromSafetensors(b, { activations: "tanh" }), 3000, 77, 3000);
   assert.ok((codes.get("E_FORMAT") ?? 0) > 500, `E_FORMAT seen ${codes.get("E_FORMAT")} times`);
+});
+
+test("mutated headers (2000 cases, JSON damaged then re-framed) → a model or an MLPError, within 3 s; no prototype pollution", async () => {
+  const file = safetensorsFile(linearTensors([5, 7, 3], ["0", "2"], "F32", 6));
+  const n = Number(new DataView(file.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + n)));
+  const data = file.subarray(8 + n);
+  const random = rng(5);
+  const codes = new Map<string, number>();
+  const start = performance.now();
+  for (let i = 0; i < 2000; i++) {
+    const text = JSON.stringify(mutateJson(header, random));
+    try {
+      await fromSafetensors(rawFile(text, data), { activations: "tanh" });
+      codes.set("ok", (codes.get("ok") ?? 0) + 1);
+    } catch (error) {
+      if (!(error instanceof MLPError)) assert.unreachable(`case ${i}: ${String(error)}\n${text.slice(0, 300)}`);
+      codes.set((error as MLPError).code, (codes.get((error as MLPError).code) ?? 0) + 1);
+    }
+  }
+  const elapsed = performance.now() - start;
+  assert.ok(elapsed < 3000, `2000 cases took ${elapsed.toFixed(0)} ms`);
+  assert.ok((codes.get("ok") ?? 0) > 10 && (codes.get("E_FORMAT") ?? 0) > 100, JSON.stringify([...codes]));
+  assert.is(({} as Record<string, unknown>).dtype, undefined);
 });
 
 test.run();
