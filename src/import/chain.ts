@@ -73,7 +73,7 @@ export class ChainBuilder {
     this.width = nOut;
   }
 
-  /** Adds a constant to the last dense layer's bias (MatMul followed by Add); false if there is none to add to. */
+  /** Adds a constant to the last dense layer's bias (MatMul followed by Add); an error when no dense layer is open. */
   addBias(where: string, values: Float64Array): void {
     const last = this.layers[this.layers.length - 1];
     if (last === undefined || last.activationWhere !== undefined) {
