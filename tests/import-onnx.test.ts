@@ -282,6 +282,26 @@ test("FLOAT16 initializers (raw_data and int32_data): the half values exactly, n
   }
 });
 
+test("BFLOAT16 initializers (raw_data): the top 16 bits of the f32, exactly", async () => {
+  const values = [1, -2.5, 0.15625, 3.140625, -0.0078125, 96];
+  const bits = values.map((v) => new Uint32Array(new Float32Array([v]).buffer)[0] >>> 16);
+  const raw = new Uint8Array(new Uint16Array(bits).buffer);
+  const { BinaryWriter, WireType } = await import("@bufbuild/protobuf/wire");
+  const tensor = (name: string, dims: number[], data: Uint8Array) =>
+    new BinaryWriter().tag(1, WireType.Varint).int64(dims[0]).tag(1, WireType.Varint).int64(dims[1] ?? 1).tag(2, WireType.Varint).int32(16)
+      .tag(8, WireType.LengthDelimited).string(name).tag(9, WireType.LengthDelimited).bytes(data).finish();
+  const base = onnxModel({
+    nodes: [{ op: "Gemm", inputs: ["x", "w", "b"], outputs: ["y"], attrs: { transB: { i: 1 } } }],
+    initializers: [],
+    input: { name: "x", dims: ["N", 3], elemType: FLOAT },
+    output: { name: "y", dims: ["N", 2], elemType: FLOAT },
+  });
+  const graph = new BinaryWriter().tag(5, WireType.LengthDelimited).bytes(tensor("w", [2, 3], raw)).tag(5, WireType.LengthDelimited).bytes(tensor("b", [2, 1], raw.slice(0, 4))).finish();
+  const bytes = new Uint8Array([...base, ...new BinaryWriter().tag(7, WireType.LengthDelimited).bytes(graph).finish()]);
+  const model = await fromOnnx(bytes, { precision: "f64" });
+  assert.equal(model.layers, [{ weights: values, bias: [1, -2.5] }]);
+});
+
 for (const [name, act] of Object.entries(ACTS)) {
   const last = name === "softmax" || name === "logSoftmax";
   const acts = last ? ["tanh", name] : [name, "identity"];

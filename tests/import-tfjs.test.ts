@@ -9,6 +9,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import * as tf from "@tensorflow/tfjs";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -146,6 +147,38 @@ test("model.json path and file: URL with shards beside it (node build); missing 
     await rejectsCode(fromTfjsDefault(pathToFileURL(join(dir, "model.json"))), "E_SOURCE", /file URL/);
   } finally {
     rmSync(dir, { recursive: true });
+  }
+});
+
+test("model.json by http URL (node and default builds): shards fetched beside it, URL-encoded; a 404 shard is E_SOURCE", async () => {
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ units: 5, activation: "sigmoid", inputShape: [3] }));
+  model.add(tf.layers.dense({ units: 1 }));
+  const artifacts = await artifactsOf(model);
+  const bytes = weightBytes(artifacts);
+  const files = new Map<string, Uint8Array>([
+    ["/m/model.json", new TextEncoder().encode(JSON.stringify(modelJsonOf(artifacts, ["shard 1.bin", "sub/2.bin"])))],
+    ["/m/shard%201.bin", bytes.slice(0, 8)],
+    ["/m/sub/2.bin", bytes.slice(8)],
+    ["/bad/model.json", new TextEncoder().encode(JSON.stringify(modelJsonOf(artifacts, ["gone.bin"])))],
+  ]);
+  const requested: string[] = [];
+  const server = createServer((req, res) => {
+    requested.push(req.url!);
+    const body = files.get(req.url!);
+    if (body === undefined) res.writeHead(404).end();
+    else res.end(Buffer.from(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    const expected = await fromTfjs(artifacts);
+    assert.equal(await fromTfjs(new URL(`${base}/m/model.json`)), expected);
+    assert.equal(await fromTfjsDefault(`${base}/m/model.json`), expected);
+    assert.ok(requested.includes("/m/shard%201.bin") && requested.includes("/m/sub/2.bin"), requested.join(" "));
+    await rejectsCode(fromTfjsDefault(new URL(`${base}/bad/model.json`)), "E_SOURCE", /weights shard "gone.bin"/, /HTTP 404/);
+  } finally {
+    server.close();
   }
 });
 
