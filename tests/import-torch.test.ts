@@ -56,4 +56,14 @@ for (const [name, e] of Object.entries(expected.models)) {
   });
 }
 
+test("GELU(approximate='tanh') below opset 20 (x·x·x, Tanh, Adds and Muls): refused, with the way out", async () => {
+  try {
+    await fromOnnx(`${dir}gelu_tanh_opset17.onnx`);
+    assert.unreachable("expected E_UNSUPPORTED");
+  } catch (error) {
+    assert.is((error as { code?: string }).code, "E_UNSUPPORTED", String(error));
+    assert.match((error as Error).message, /not recognised .* opset ≥ 20/);
+  }
+});
+
 test.run();

@@ -296,6 +296,7 @@ function tensorValues(t: TensorProto, where: string): Constant {
 // ---- the graph as a chain --------------------------------------------------------------------------
 
 const PASS_THROUGH = new Set(["Identity", "Dropout"]);
+const ELEMENTWISE = new Set(["Mul", "Add", "Sub", "Div", "Pow", "Tanh", "Erf", "Sigmoid", "Softplus", "Exp", "Neg"]);
 const SIMPLE: Record<string, ImportedActivation> = { Sigmoid: "sigmoid", Tanh: "tanh", Relu: "relu", Softplus: "softplus", Softsign: "softsign", Mish: "mish" };
 const SELU_ALPHA = 1.67326319217681884765625;
 const SELU_GAMMA = 1.05070102214813232421875;
@@ -384,7 +385,14 @@ function buildChain(graph: Graph, opset: number): ChainBuilder {
       }
     }
     if (next.length !== 1) {
-      throw new MLPError("E_UNSUPPORTED", `ONNX: ${JSON.stringify(current)} feeds ${next.map((n) => n.where).join(" and ")}: a branching graph is not an MLP`);
+      const elementwise = next.every((n) => ELEMENTWISE.has(n.opType));
+      throw new MLPError(
+        "E_UNSUPPORTED",
+        `ONNX: ${JSON.stringify(current)} feeds ${next.map((n) => n.where).join(" and ")}: ` +
+          (elementwise
+            ? "an activation written out as a subgraph that is not recognised (SiLU, Mish and exact GELU are; for GELU(approximate='tanh') export with opset ≥ 20, which writes one Gelu node)"
+            : "a branching graph is not an MLP"),
+      );
     }
     const node = next[0];
     visited.add(node);
