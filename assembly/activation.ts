@@ -142,6 +142,12 @@ const TANH_SPLIT: f64 = 0.5;
 let extraD: f64 = 0;
 let extraD2: f64 = 0;
 
+/** σ'(z) of the last extra() call. */
+// @ts-ignore: decorator
+@inline export function extraDerivative(): f64 {
+  return extraD;
+}
+
 const SELU_LAMBDA: f64 = 1.0507009873554805;
 const SELU_LAMBDA_ALPHA: f64 = 1.7580993408473768; // λα, rounded once
 const INV_SQRT_2PI: f64 = 0.3989422804014327; // 1/√(2π)
@@ -250,7 +256,7 @@ function normalCdf(z: f64): f64 {
  * σ(z) of the activations with codes ≥ ELU, in f64 (see the header for the forms); σ'(z) and σ''(z) go
  * to extraD and extraD2. Out of line on purpose: one copy serves f32 and f64 and every kernel.
  */
-function extra(z: f64, act: i32, p1: f64, p2: f64): f64 {
+export function extra(z: f64, act: i32, p1: f64, p2: f64): f64 {
   let y: f64 = z;
   let d: f64 = 1;
   let dd: f64 = 0;

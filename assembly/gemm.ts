@@ -25,8 +25,8 @@
  * (blocking that sum measured no faster for 256–1024 columns, mb 64–256); gemmT walks W down columns and
  * blocks its sum (see blockForT), keeping partial sums in gOut between blocks.
  */
-import { SIGMOID, activate } from "./activation";
-import { sigmoidVector } from "./vmath";
+import { SIGMOID, SWISH, activate, extra, extraDerivative } from "./activation";
+import { SWISH_VECTOR_MAX, sigmoidVector, swishVector } from "./vmath";
 
 /** Bytes of samples in one register tile: two v128 per output row. */
 const TILE_BYTES: usize = 32;
@@ -75,6 +75,22 @@ function activateRows<T>(out: usize, sOut: usize, bytes: usize, act: i32, p1: f6
     // Four lanes at a time (vmath.ts): 1.6× the scalar form per element in f32. In f64 the two-lane
     // polynomial measured slower than the scalar exp, so f64 stays below.
     for (let e: usize = 0; e < bytes; e += 16) sigmoidVector<f32>(v128.load(out + e), out + e, sOut + e);
+    return;
+  }
+  if (ASC_FEATURE_SIMD && sizeof<T>() == 4 && act == SWISH) {
+    // Four lanes at a time too, except for a vector with some |z| > 80 (saturated: rare in a trained
+    // network), which takes swish's f64 form lane by lane.
+    for (let e: usize = 0; e < bytes; e += 16) {
+      const z = v128.load(out + e);
+      if (v128.any_true(f32x4.gt(f32x4.abs(z), f32x4.splat(SWISH_VECTOR_MAX)))) {
+        for (let j: usize = 0; j < 16; j += 4) {
+          store<f32>(out + e + j, <f32>extra(<f64>load<f32>(out + e + j), SWISH, 0, 0));
+          store<f32>(sOut + e + j, <f32>extraDerivative());
+        }
+      } else {
+        swishVector(z, out + e, sOut + e);
+      }
+    }
     return;
   }
   for (let e: usize = 0; e < bytes; e += sizeof<T>()) activate<T>(load<T>(out + e), act, p1, p2, out + e, sOut + e);

@@ -9,6 +9,8 @@
  *   (k below the smallest normal exponent) round once more instead of overflowing the exponent field.
  * sigmoid: e = expNeg(−|z|), r = 1/(1+e), σ = r or e·r by the sign of z, σ' = e·r² — the forms of
  * activation.ts, so both paths agree to rounding.
+ * swish: from the same s = sigmoid(z) and q = e·r² = s(1 − s): σ = z·s, σ' = s + z·q (f32 only; the
+ * scalar path evaluates swish in f64, so the two agree to a few f32 ulps rather than to rounding).
  */
 
 // e^r on |r| ≤ ln 2 / 2 by Horner on the Taylor coefficients 1/n!.
@@ -90,3 +92,22 @@
   v128.store(a, v128.bitselect(r, er, v128.ge<T>(z, v128.splat<T>(<T>0))));
   v128.store(s, v128.mul<T>(er, r));
 }
+
+/**
+ * swish σ(z) = z·sigmoid(z) and σ'(z) for one f32x4 of z, stored at a and s. Every lane must have
+ * |z| ≤ SWISH_VECTOR_MAX: beyond, e^−|z| nears f32's subnormals and expNeg's clamp, where z·e^−|z| would
+ * lose its digits; callers take the scalar path for such vectors.
+ */
+// @ts-ignore: decorator
+@inline export function swishVector(z: v128, a: usize, s: usize): void {
+  const e = expNeg<f32>(f32x4.neg(f32x4.abs(z)));
+  const one = f32x4.splat(1);
+  const r = f32x4.div(one, f32x4.add(one, e));
+  const er = f32x4.mul(e, r);
+  const sig = v128.bitselect(r, er, f32x4.ge(z, f32x4.splat(0)));
+  v128.store(a, f32x4.mul(z, sig));
+  v128.store(s, f32x4.add(sig, f32x4.mul(z, f32x4.mul(er, r))));
+}
+
+/** Largest |z| swishVector takes (e^−80 ≈ 1.8e−35 is still a normal f32). */
+export const SWISH_VECTOR_MAX: f32 = 80;
