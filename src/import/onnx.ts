@@ -342,7 +342,8 @@ function buildChain(graph: Graph, opset: number): ChainBuilder {
   if (graph.outputs.length !== 1) throw new MLPError("E_UNSUPPORTED", `ONNX: the graph has ${graph.outputs.length} outputs; an MLP has one`);
   const output = graph.outputs[0].name;
   const dims = inputs[0].dims;
-  let rank = dims?.length;
+  // Without type information the data is taken as [batch, features], the only rank Gemm accepts.
+  let rank = dims?.length ?? 2;
   if (dims !== undefined && dims.length >= 1) {
     const feature = dims.length === 1 ? dims : dims.slice(1);
     if (feature.every((d) => d !== undefined && d > 0)) chain.input(feature.reduce((a, b) => a! * b!, 1)!, `input ${JSON.stringify(inputs[0].name)}`);
