@@ -388,7 +388,10 @@ export function checkParameters(
   if (first !== null && typeof first === "object") {
     // Nested: n_l rows of n_{l-1} numbers, copied into one flat row-major array as they are checked.
     if (length !== rows) {
-      throw new MLPError("E_SHAPE", `${what}: expected ${count(rows, "row")} of ${count(cols, "number")} (n_${l}×n_${l - 1}), got ${count(length, "row")}`, {
+      // n_{l-1} rows of n_l numbers is the shape of Wᵀ: a Keras/TF.js kernel pasted as it is.
+      const transposed = length === cols && arrayLength(first, `${what} row 0`, "E_SHAPE") === rows;
+      const hint = transposed ? " — looks transposed: Keras/TF.js kernels are [n_in][n_out] — use fromTfjs or transpose" : "";
+      throw new MLPError("E_SHAPE", `${what}: expected ${count(rows, "row")} of ${count(cols, "number")} (n_${l}×n_${l - 1}), got ${count(length, "row")}${hint}`, {
         layer: l,
         expected: rows,
         actual: length,

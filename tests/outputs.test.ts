@@ -3,7 +3,7 @@
 // differences), both builds, both precisions, odd sizes; the pool's results equal the network's.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createMLPPool, type MLPSpec } from "../src/index.js";
+import { createMLPPool, type MLPSpec } from "../src/index.node.js";
 import { NEW_ACTIVATIONS, closeTo, engines, label, normal, randomCase, rng, throwsCode } from "./helpers.js";
 import * as ref from "./reference.js";
 import type { RefActivation, RefNetwork } from "./reference.js";
@@ -210,6 +210,7 @@ test("pool: forwardBatch and gradientOfBatch through softmax and parametrised la
     const xs = new Float64Array(m * 9).map(() => random() * 2 - 1);
     const ks = Int32Array.from({ length: m }, (_, i) => i % 6);
     const net = pool.network;
+    assert.is(pool.threads, 3, `the pool runs on worker threads (${pool.fallbackReason ?? ""})`);
     assert.equal(Array.from(await pool.forwardBatch(xs)), Array.from(net.forwardBatch(xs)), `${precision} forwardBatch`);
     assert.equal(Array.from(await pool.gradientOfBatch(xs, ks)), Array.from(net.gradientOfBatch(xs, ks)), `${precision} gradientOfBatch`);
     assert.equal(Array.from(await pool.gradientOfBatch(xs, 2, undefined, { logit: true })), Array.from(net.gradientOfBatch(xs, 2, undefined, { logit: true })), `${precision} logit`);
