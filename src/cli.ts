@@ -148,10 +148,7 @@ type Values = { [K in OptionName]?: K extends "x" ? string[] : K extends "json" 
 /** Runs the CLI on argv (without node and the script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined) {
-    process.stderr.write(`${GENERAL_HELP}\n`);
-    return 2;
-  }
+  if (command === undefined) throw new UsageError("no command: usage: mlpgrad COMMAND MODEL [options]; commands: grad, value, jacobian, check, info, bench (mlpgrad --help)");
   if (command === "--help" || command === "-h" || command === "help") {
     const topic = rest[0] as CommandName | undefined;
     process.stdout.write(`${topic !== undefined && topic in COMMANDS ? COMMANDS[topic].help : GENERAL_HELP}\n`);
