@@ -2,12 +2,14 @@
 // `npm run demo` serves it (scripts/demo-server.mjs) and, given ?report=PATH, posts back raw facts: pixels
 // read from its canvases and the arrows it drew. This suite recomputes them with the independent f64
 // reference (tests/reference.ts) from the weights on disk, checks that the page printed nothing to the
-// console and asked for no missing file, and writes a screenshot to $TMPDIR/mlpgrad-demo.png. Without
-// Chromium ($CHROMIUM, or chromium on the PATH) it says so and runs nothing.
+// console and asked for no missing file, and writes a screenshot to $TMPDIR/mlpgrad-demo.png. Chromium is
+// driven over its DevTools pipe (class Browser). Without Chromium ($CHROMIUM, or chromium on the PATH)
+// it says so and runs nothing.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -48,28 +50,115 @@ function findChromium(): string | undefined {
   return undefined;
 }
 
-/** Runs Chromium on url until `until` resolves (or it exits, or 60 s pass); resolves to its stderr. */
-async function chromium(browser: string, args: string[], until?: Promise<unknown>): Promise<string> {
-  const profile = mkdtempSync(join(tmpdir(), "mlpgrad-demo-chromium-"));
-  const child = spawn(browser, [...FLAGS, `--user-data-dir=${profile}`, "--enable-logging=stderr", "--v=0", ...args], { detached: true, stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) => child.on("exit", resolve));
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve("timeout"), 60_000)));
-  const outcome = await Promise.race([until ?? exited, exited.then(() => "exited"), timeout]);
-  clearTimeout(timer);
-  if (child.exitCode === null) {
-    try {
-      process.kill(-child.pid!, "SIGTERM"); // its own process group: the helpers go too
-    } catch {
-      // already gone
-    }
-    await exited;
+/**
+ * Chromium driven over --remote-debugging-pipe (the DevTools protocol as NUL-separated JSON on file
+ * descriptors 3 and 4): no driver package and no WebSocket, one page at a time. Collects every console
+ * call, exception and log entry of the page.
+ */
+class Browser {
+  readonly messages: string[] = [];
+  private readonly child: ChildProcess;
+  private readonly profile: string;
+  private readonly pending = new Map<number, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private session = "";
+  private stderr = "";
+
+  constructor(binary: string) {
+    this.profile = mkdtempSync(join(tmpdir(), "mlpgrad-demo-chromium-"));
+    this.child = spawn(binary, [...FLAGS, `--user-data-dir=${this.profile}`, "--remote-debugging-pipe", "--hide-scrollbars", "about:blank"], {
+      detached: true, // its own process group, so its helpers end with it
+      stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
+    });
+    this.child.stderr!.on("data", (chunk) => (this.stderr = (this.stderr + chunk).slice(-4000)));
+    let buffer = "";
+    (this.child.stdio[4] as Readable).on("data", (chunk) => {
+      buffer += chunk;
+      for (let end = buffer.indexOf("\0"); end !== -1; end = buffer.indexOf("\0")) {
+        this.receive(JSON.parse(buffer.slice(0, end)));
+        buffer = buffer.slice(end + 1);
+      }
+    });
+    this.child.on("exit", () => {
+      for (const { reject } of this.pending.values()) reject(new Error(`Chromium exited; its output:\n${this.stderr}`));
+    });
   }
-  rmSync(profile, { recursive: true, force: true });
-  if (outcome === "timeout") throw new Error(`Chromium did not finish within 60 s; its output:\n${stderr.slice(-3000)}`);
-  return stderr;
+
+  /** Opens a page of width × height CSS pixels and attaches to it. */
+  async open(width: number, height: number): Promise<void> {
+    const { targetId } = await this.send("Target.createTarget", { url: "about:blank" });
+    this.session = (await this.send("Target.attachToTarget", { targetId, flatten: true })).sessionId as string;
+    await Promise.all(["Runtime.enable", "Log.enable", "Page.enable"].map((method) => this.send(method)));
+    await this.send("Emulation.setDeviceMetricsOverride", { width, height, deviceScaleFactor: 1, mobile: false });
+  }
+
+  navigate(url: string): Promise<Record<string, unknown>> {
+    return this.send("Page.navigate", { url });
+  }
+
+  /** Evaluates an expression in the page (awaiting a promise), by value. */
+  async evaluate(expression: string): Promise<unknown> {
+    const reply = await this.send("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true });
+    return (reply.result as { value?: unknown }).value;
+  }
+
+  /** Moves the mouse to (x, y) CSS pixels of the viewport. */
+  async mouse(x: number, y: number): Promise<void> {
+    await this.send("Input.dispatchMouseEvent", { type: "mouseMoved", x, y });
+  }
+
+  async screenshot(): Promise<Buffer> {
+    return Buffer.from((await this.send("Page.captureScreenshot", { format: "png" })).data as string, "base64");
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once("exit", resolve));
+      try {
+        process.kill(-this.child.pid!, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      await exited;
+    }
+    rmSync(this.profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }
+
+  private send(method: string, params: object = {}): Promise<Record<string, unknown>> {
+    const id = this.nextId++;
+    const message = { id, method, params, ...(this.session !== "" && !method.startsWith("Target.") ? { sessionId: this.session } : {}) };
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      (this.child.stdio[3] as Writable).write(JSON.stringify(message) + "\0");
+    });
+  }
+
+  private receive(message: { id?: number; result?: Record<string, unknown>; error?: { message: string }; method?: string; params?: Record<string, any> }): void {
+    if (message.id !== undefined) {
+      const waiting = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.error !== undefined) waiting?.reject(new Error(message.error.message));
+      else waiting?.resolve(message.result ?? {});
+      return;
+    }
+    const p = message.params ?? {};
+    if (message.method === "Runtime.consoleAPICalled") {
+      this.messages.push(`console.${p.type}: ${(p.args as { value?: unknown; description?: string }[]).map((a) => a.value ?? a.description).join(" ")}`);
+    } else if (message.method === "Runtime.exceptionThrown") {
+      this.messages.push(`exception: ${p.exceptionDetails?.exception?.description ?? p.exceptionDetails?.text}`);
+    } else if (message.method === "Log.entryAdded") {
+      this.messages.push(`log ${p.entry?.level}: ${p.entry?.text} ${p.entry?.url ?? ""}`);
+    }
+  }
+}
+
+/** Resolves when check() is truthy, polling every 50 ms; rejects after 60 s. */
+async function until(what: string, check: () => Promise<unknown> | unknown): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** The reference network of a model file (weights rounded to f32 for the page's f32 mode). */
@@ -95,26 +184,44 @@ if (browser === undefined) {
   const trained = JSON.parse(readFileSync(join(root, "examples/browser/trained.json"), "utf8")) as Model;
 
   let report: Report | undefined;
-  let received: (value: unknown) => void;
-  const arrived = new Promise((resolve) => (received = resolve));
   const { server, origin } = await serve({
     onPost: (path, body) => {
       if (path === "/__demo-test/report") {
         report = JSON.parse(body) as Report;
-        received(report);
       }
     },
   });
   // Every request the page makes, to find any that 404.
   const missing: string[] = [];
   server.on("request", (request, response) => response.on("finish", () => response.statusCode === 404 && missing.push(request.url ?? "")));
-  const stderr = await chromium(browser, [`${origin}${DEMO_PATH}?report=/__demo-test/report`], arrived);
+  const chromium = new Browser(browser);
+  let screenshot: Buffer | undefined;
+  let hovered: string[] = [];
+  let failure: Error | undefined;
+  try {
+    await chromium.open(1000, 680);
+    await chromium.navigate(`${origin}${DEMO_PATH}?report=/__demo-test/report`);
+    await until("the page's report", () => report !== undefined);
+    // The demo as a visitor sees it: once it has drawn a few frames, a screenshot.
+    await chromium.navigate(`${origin}${DEMO_PATH}`);
+    await until("the demo's frames", async () => ((await chromium.evaluate("window.mlpgradDemo?.frame ?? 0")) as number) >= 8);
+    // Hover at x = (0.35, 0.4), near the decision boundary: the readouts show x, a^[L](x) and the gradient.
+    const box = JSON.parse((await chromium.evaluate("JSON.stringify(document.getElementById('overlay').getBoundingClientRect())")) as string);
+    await chromium.mouse(box.left + 0.35 * box.width, box.top + 0.6 * box.height);
+    await until("the hover readout", async () => (await chromium.evaluate("document.getElementById('hover-x').textContent")) !== "move the pointer over the plot");
+    hovered = (await chromium.evaluate("['hover-x', 'hover-a', 'hover-g'].map((id) => document.getElementById(id).textContent)")) as string[];
+    screenshot = await chromium.screenshot();
+  } catch (error) {
+    failure = error as Error;
+  } finally {
+    await chromium.close();
+  }
 
   test("the demo loads without console output or missing files, and reports its frame", () => {
-    const console = stderr.split("\n").filter((line) => /:CONSOLE[:(]/.test(line));
-    assert.equal(console, [], "the page printed to the console");
+    if (failure !== undefined) throw failure;
+    assert.equal(chromium.messages, [], "the page's console, exceptions and log");
     assert.equal(missing, [], "requests that 404ed");
-    assert.ok(report !== undefined, `no report from the page; Chromium said:\n${stderr.slice(-2000)}`);
+    assert.ok(report !== undefined, "a report from the page");
     assert.match(report!.f64.readouts.build, /^(SIMD|scalar) WebAssembly, f64$/);
     assert.match(report!.f64.readouts.perGradient, /^\d+\.\d\d µs/);
     assert.ok(Number.parseFloat(report!.f64.readouts.perGradient) > 0, report!.f64.readouts.perGradient);
@@ -182,20 +289,30 @@ if (browser === undefined) {
     });
   }
 
+  test("hovering shows x, a^[L](x) and ∇ₓ(a_1 − a_2) of the reference at the pointer", () => {
+    const numbers = (text: string) => (text.match(/-?\d+\.\d+/g) ?? []).map(Number);
+    const [x, a, g] = hovered.map(numbers);
+    assert.equal(x, [0.35, 0.4], `hover x: ${hovered[0]}`);
+    const net = reference(trained, (v) => v);
+    const [a1, a2] = ref.forward(net, [0.35, 0.4]);
+    const J = ref.jacobian(net, [0.35, 0.4]);
+    closeTo(a, [a1, a2, a1 - a2], 2e-5, `hover a^[L]: ${hovered[1]}`);
+    closeTo(g, [J[0][0] - J[1][0], J[0][1] - J[1][1]], 2e-5, `hover gradient: ${hovered[2]}`);
+  });
+
   test("live training with sgdStep lowers the paper's cost", () => {
     const { steps, before, after } = report!.training;
     assert.is(steps, 100_000);
     assert.ok(after < 0.02 * before, `cost ${before} → ${after} after ${steps} steps`);
   });
 
-  test("screenshot: $TMPDIR/mlpgrad-demo.png", async () => {
+  test("screenshot: $TMPDIR/mlpgrad-demo.png", () => {
     const file = join(tmpdir(), "mlpgrad-demo.png");
-    rmSync(file, { force: true });
-    await chromium(browser, ["--window-size=1000,680", "--hide-scrollbars", "--timeout=3000", `--screenshot=${file}`, `${origin}${DEMO_PATH}`]);
-    const png = readFileSync(file);
-    assert.equal([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG");
-    assert.ok(png.length > 20_000, `${png.length} bytes: more than a blank page`);
-    console.log(`    screenshot: ${file} (${Math.round(png.length / 1024)} KB)`);
+    assert.ok(screenshot !== undefined, "a screenshot");
+    writeFileSync(file, new Uint8Array(screenshot!));
+    assert.equal([...screenshot!.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG");
+    assert.ok(screenshot!.length > 40_000, `${screenshot!.length} bytes: more than a page without its plot`);
+    console.log(`    screenshot: ${file} (${Math.round(screenshot!.length / 1024)} KB)`);
   });
 
   test.after(() => {

@@ -10,6 +10,11 @@ const CLASS_1 = [32, 102, 186];
 /** [r, g, b] (0..255 integers) for d = a_1 − a_2, clamped to [−1, 1]. */
 export function heatColor(d) {
   const t = Math.max(-1, Math.min(1, d));
-  const [from, to, s] = t < 0 ? [MIDDLE, CLASS_2, -t] : [MIDDLE, CLASS_1, t];
-  return [0, 1, 2].map((c) => Math.round(from[c] + (to[c] - from[c]) * s));
+  const to = t < 0 ? CLASS_2 : CLASS_1;
+  const s = Math.abs(t);
+  return [
+    Math.round(MIDDLE[0] + (to[0] - MIDDLE[0]) * s),
+    Math.round(MIDDLE[1] + (to[1] - MIDDLE[1]) * s),
+    Math.round(MIDDLE[2] + (to[2] - MIDDLE[2]) * s),
+  ];
 }
