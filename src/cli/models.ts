@@ -102,5 +102,11 @@ async function callImporter(kind: keyof typeof IMPORTERS, path: string, options:
   if (typeof importer !== "function") {
     throw new InputError(`${path}: ${specifier} does not export ${name}, so ${what} models cannot be read by this build of mlpgrad`);
   }
-  return (await importer(path, options)) as MLPSpec;
+  try {
+    return (await importer(path, options)) as MLPSpec;
+  } catch (error) {
+    // The importers report what is wrong inside the file; say which file.
+    if (error instanceof Error && "code" in error && !error.message.includes(path)) throw new InputError(`${path}: ${error.message}`);
+    throw error;
+  }
 }
