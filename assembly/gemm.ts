@@ -14,6 +14,7 @@
  *
  * Column by column (sample c) these are the single-input equations of matvec.ts:
  *   gemm   A^[l] = σ(W^[l] A^[l-1] + b^[l] 1ᵀ),  S^[l] = σ'(Z^[l])                      (eqs. 3.1–3.2)
+ *          (σ with code act and parameters p1, p2: see activation.ts)
  *   gemmT  G^[l] = ((W^[l+1])ᵀ G^[l+1]) ⊙ S^[l];  with s = 0 just (W^[2])ᵀ G^[2] = ∇ₓ a^[L] per sample
  *
  * Register tile: 4 output rows × 32 bytes of samples (8 f32 or 4 f64) = 8 v128 accumulators. Each step of
@@ -67,7 +68,7 @@ const L1_SETS: usize = 64;
 }
 
 /** σ and σ' over `bytes` of z values stored contiguously at `out` (whole rows of the [rows][mb] block). */
-function activateRows<T>(out: usize, sOut: usize, bytes: usize, act: i32): void {
+function activateRows<T>(out: usize, sOut: usize, bytes: usize, act: i32, p1: f64, p2: f64): void {
   // Deliberately not @inline: inside gemm's body this loop (with its calls to exp) cost the tile loops
   // registers and the whole kernel ≈ 13% at 256 × 256 (measured); one call per row block costs nothing.
   if (ASC_FEATURE_SIMD && sizeof<T>() == 4 && act == SIGMOID) {
@@ -76,7 +77,7 @@ function activateRows<T>(out: usize, sOut: usize, bytes: usize, act: i32): void 
     for (let e: usize = 0; e < bytes; e += 16) sigmoidVector<f32>(v128.load(out + e), out + e, sOut + e);
     return;
   }
-  for (let e: usize = 0; e < bytes; e += sizeof<T>()) activate<T>(load<T>(out + e), act, out + e, sOut + e);
+  for (let e: usize = 0; e < bytes; e += sizeof<T>()) activate<T>(load<T>(out + e), act, p1, p2, out + e, sOut + e);
 }
 
 /**
@@ -141,7 +142,7 @@ function activateRows<T>(out: usize, sOut: usize, bytes: usize, act: i32): void 
  * [rows][stride] matrix, aIn is [cols][mb], aOut and sOut are [rows][mb].
  */
 export function gemm<T>(
-  aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, stride: i32, mb: i32, act: i32,
+  aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, stride: i32, mb: i32, act: i32, p1: f64, p2: f64,
 ): usize {
   const size = sizeof<T>();
   const rowBytes = <usize>stride * size;
@@ -154,7 +155,7 @@ export function gemm<T>(
       const bi = b + <usize>i * size;
       for (let c: usize = 0; c < mbBytes; c += TILE_BYTES) gemmTile4<T>(aOut + at + c, p, rowBytes, bi, aIn + c, mbBytes, cols);
       // σ over the finished row block (4 rows × mb, contiguous and still in L1).
-      activateRows<T>(aOut + at, sOut + at, 4 * mbBytes, act);
+      activateRows<T>(aOut + at, sOut + at, 4 * mbBytes, act, p1, p2);
     }
     // Remaining rows (1–3): one row per tile.
     for (; i < rows; i++) {
@@ -162,7 +163,7 @@ export function gemm<T>(
       const p = w + <usize>i * rowBytes;
       const bi = b + <usize>i * size;
       for (let c: usize = 0; c < mbBytes; c += TILE_BYTES) gemmTile1<T>(aOut + at + c, p, bi, aIn + c, mbBytes, cols);
-      activateRows<T>(aOut + at, sOut + at, mbBytes, act);
+      activateRows<T>(aOut + at, sOut + at, mbBytes, act, p1, p2);
     }
   } else {
     // Row by row: out[i,:] = b_i, then out[i,:] += W_ij·aIn[j,:] (contiguous in the samples), then σ, σ'.
@@ -176,7 +177,7 @@ export function gemm<T>(
         const x = aIn + <usize>j * mbBytes;
         for (let c: usize = 0; c < mbBytes; c += size) store<T>(out + c, load<T>(out + c) + wij * load<T>(x + c));
       }
-      activateRows<T>(out, sOut + <usize>i * mbBytes, mbBytes, act);
+      activateRows<T>(out, sOut + <usize>i * mbBytes, mbBytes, act, p1, p2);
     }
   }
   return aOut;
@@ -336,15 +337,15 @@ export function gemmT<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i32, c
 
 /** gemm<f32>: f32 batched layer forward, keeps σ'. */
 export function gemmF32(
-  aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, stride: i32, mb: i32, act: i32,
+  aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, stride: i32, mb: i32, act: i32, p1: f64, p2: f64,
 ): usize {
-  return gemm<f32>(aOut, sOut, w, b, aIn, rows, cols, stride, mb, act);
+  return gemm<f32>(aOut, sOut, w, b, aIn, rows, cols, stride, mb, act, p1, p2);
 }
 /** gemm<f64>: f64 batched layer forward, keeps σ'. */
 export function gemmF64(
-  aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, stride: i32, mb: i32, act: i32,
+  aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, stride: i32, mb: i32, act: i32, p1: f64, p2: f64,
 ): usize {
-  return gemm<f64>(aOut, sOut, w, b, aIn, rows, cols, stride, mb, act);
+  return gemm<f64>(aOut, sOut, w, b, aIn, rows, cols, stride, mb, act, p1, p2);
 }
 /** gemmT<f32>: f32 batched transposed product fused with the Hadamard product. */
 export function gemmTF32(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32, stride: i32, mb: i32): usize {

@@ -3,7 +3,7 @@ export { denseF32, denseF64, denseBackF32, denseBackF64 } from "./matvec";
 export { gemmF32, gemmF64, gemmTF32, gemmTF64 } from "./gemm";
 export {
   forwardNetF32, forwardNetF64, gradientNetF32, gradientNetF64, vjpNetF32, vjpNetF64,
-  jvpNetF32, jvpNetF64, hvpNetF32, hvpNetF64,
+  jvpNetF32, jvpNetF64, hvpNetF32, hvpNetF64, backwardNetF32, backwardNetF64,
 } from "./network";
 export { scaleRowsF32, scaleRowsF64 } from "./block";
 export { firstNonFiniteF32, firstNonFiniteF64 } from "./check";

@@ -73,12 +73,12 @@ const ACT2: i32 = 1; // and out3 = σ''(…)
 const TANGENT: i32 = 2; // out = acc, out2 = acc · s_i with s = out3 (forward-mode tangent: ż, ȧ = σ' ⊙ ż)
 
 // @ts-ignore: decorator
-@inline function finishRow<T>(mode: i32, out: usize, out2: usize, out3: usize, b: usize, i: i32, acc: T, act: i32): void {
+@inline function finishRow<T>(mode: i32, out: usize, out2: usize, out3: usize, b: usize, i: i32, acc: T, act: i32, par1: f64, par2: f64): void {
   const at = <usize>i * sizeof<T>();
   if (mode == ACT) {
-    activate<T>(acc + load<T>(b + at), act, out + at, out2 + at);
+    activate<T>(acc + load<T>(b + at), act, par1, par2, out + at, out2 + at);
   } else if (mode == ACT2) {
-    activate2<T>(acc + load<T>(b + at), act, out + at, out2 + at, out3 + at);
+    activate2<T>(acc + load<T>(b + at), act, par1, par2, out + at, out2 + at, out3 + at);
   } else {
     store<T>(out + at, acc);
     store<T>(out2 + at, acc * load<T>(out3 + at));
@@ -87,7 +87,7 @@ const TANGENT: i32 = 2; // out = acc, out2 = acc · s_i with s = out3 (forward-m
 
 /** The row loop shared by dense, dense2 and tangent; `mode` says how each row finishes. */
 // @ts-ignore: decorator
-@inline function denseRows<T>(mode: i32, out: usize, out2: usize, out3: usize, w: usize, b: usize, x: usize, rows: i32, cols: i32, act: i32): void {
+@inline function denseRows<T>(mode: i32, out: usize, out2: usize, out3: usize, w: usize, b: usize, x: usize, rows: i32, cols: i32, act: i32, par1: f64, par2: f64): void {
   const rowBytes = <usize>cols * sizeof<T>();
   let i: i32 = 0;
   if (ASC_FEATURE_SIMD) {
@@ -128,35 +128,38 @@ const TANGENT: i32 = 2; // out = acc, out2 = acc · s_i with s = out3 (forward-m
         const z = v128.add<f32>(sum4(v128.add<f32>(c0, c1), v128.add<f32>(c2, c3), v128.add<f32>(c4, c5), v128.add<f32>(c6, c7)), v128.load(b + at));
         sigmoidVector<f32>(z, out + at, out2 + at);
       } else {
-        finishRow<T>(mode, out, out2, out3, b, i, hsum<T>(v128.add<T>(c0, c1)), act);
-        finishRow<T>(mode, out, out2, out3, b, i + 1, hsum<T>(v128.add<T>(c2, c3)), act);
-        finishRow<T>(mode, out, out2, out3, b, i + 2, hsum<T>(v128.add<T>(c4, c5)), act);
-        finishRow<T>(mode, out, out2, out3, b, i + 3, hsum<T>(v128.add<T>(c6, c7)), act);
+        finishRow<T>(mode, out, out2, out3, b, i, hsum<T>(v128.add<T>(c0, c1)), act, par1, par2);
+        finishRow<T>(mode, out, out2, out3, b, i + 1, hsum<T>(v128.add<T>(c2, c3)), act, par1, par2);
+        finishRow<T>(mode, out, out2, out3, b, i + 2, hsum<T>(v128.add<T>(c4, c5)), act, par1, par2);
+        finishRow<T>(mode, out, out2, out3, b, i + 3, hsum<T>(v128.add<T>(c6, c7)), act, par1, par2);
       }
       p = p3 + rowBytes;
     }
   }
   // Remaining rows (1–3 with SIMD, all of them in the scalar build).
   for (; i < rows; i++) {
-    finishRow<T>(mode, out, out2, out3, b, i, dot<T>(w + <usize>i * rowBytes, x, rowBytes), act);
+    finishRow<T>(mode, out, out2, out3, b, i, dot<T>(w + <usize>i * rowBytes, x, rowBytes), act, par1, par2);
   }
 }
 
-/** aOut = σ(W·aIn + b), sOut = σ'(W·aIn + b); W is rows × cols (cols = padded stride). */
-export function dense<T>(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32): usize {
-  denseRows<T>(ACT, aOut, sOut, 0, w, b, aIn, rows, cols, act);
+/**
+ * aOut = σ(W·aIn + b), sOut = σ'(W·aIn + b); W is rows × cols (cols = padded stride); par1, par2 are the
+ * activation's parameters p1, p2 (activation.ts; not named p1, p2 here, where those are row pointers).
+ */
+export function dense<T>(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32, par1: f64, par2: f64): usize {
+  denseRows<T>(ACT, aOut, sOut, 0, w, b, aIn, rows, cols, act, par1, par2);
   return aOut;
 }
 
 /** As dense, and s2Out = σ''(W·aIn + b) for Hessian-vector products. */
-export function dense2<T>(aOut: usize, sOut: usize, s2Out: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32): usize {
-  denseRows<T>(ACT2, aOut, sOut, s2Out, w, b, aIn, rows, cols, act);
+export function dense2<T>(aOut: usize, sOut: usize, s2Out: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32, par1: f64, par2: f64): usize {
+  denseRows<T>(ACT2, aOut, sOut, s2Out, w, b, aIn, rows, cols, act, par1, par2);
   return aOut;
 }
 
 /** Forward-mode tangent of one layer: zDot = W·aDotIn, aDot = s ⊙ zDot. */
 export function tangent<T>(zDot: usize, aDot: usize, w: usize, s: usize, aDotIn: usize, rows: i32, cols: i32): usize {
-  denseRows<T>(TANGENT, zDot, aDot, s, w, 0, aDotIn, rows, cols, 0);
+  denseRows<T>(TANGENT, zDot, aDot, s, w, 0, aDotIn, rows, cols, 0, 0, 0);
   return aDot;
 }
 
@@ -253,12 +256,12 @@ export function denseBack<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i3
 }
 
 /** dense<f32>: f32 layer forward, keeps σ'. */
-export function denseF32(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32): usize {
-  return dense<f32>(aOut, sOut, w, b, aIn, rows, cols, act);
+export function denseF32(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32, par1: f64, par2: f64): usize {
+  return dense<f32>(aOut, sOut, w, b, aIn, rows, cols, act, par1, par2);
 }
 /** dense<f64>: f64 layer forward, keeps σ'. */
-export function denseF64(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32): usize {
-  return dense<f64>(aOut, sOut, w, b, aIn, rows, cols, act);
+export function denseF64(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usize, rows: i32, cols: i32, act: i32, par1: f64, par2: f64): usize {
+  return dense<f64>(aOut, sOut, w, b, aIn, rows, cols, act, par1, par2);
 }
 /** denseBack<f32>: f32 transposed product fused with the Hadamard product. */
 export function denseBackF32(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32): usize {

@@ -5,11 +5,13 @@
  * A plan (written by src/memory.ts) holds, for each layer l = 2..L in order, PLAN_BYTES of u32 words:
  *   rows = n_l, stride = padded n_{l-1}, then byte offsets of W^[l], b^[l], a^[l], s^[l] = σ'(z^[l]),
  *   g^[l], the activation code, and the buffers of the derivative products: ż^[l], ȧ^[l], σ''(z^[l]),
- *   ġ^[l] and a scratch vector h^[l].
+ *   ġ^[l] and a scratch vector h^[l]; one unused word; then, as f64 at bytes 56 and 64, the activation's
+ *   parameters p1, p2 (activation.ts).
  *
  *   forward   a^[l] = σ(W^[l] a^[l-1] + b^[l]),  s^[l] = σ'(z^[l])          l = 2..L, a^[1] = x
  *   backward  g^[L] given;  g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]  l = L-1..2;  result (W^[2])ᵀ g^[2]
- *     gradient: g^[L] = s^[L] (n_L = 1);   vjp: g^[L] = v ⊙ s^[L]
+ *     gradient: g^[L] = s^[L] (n_L = 1);   vjp: g^[L] = v ⊙ s^[L];   backwardNet: g^[L] as written by the caller
+ *     (src/network.ts: e_k ⊙ s^[L] for one output, Jᵀv through a softmax, e_k for a logit)
  *   tangent   ȧ^[1] = u;  ż^[l] = W^[l] ȧ^[l-1],  ȧ^[l] = s^[l] ⊙ ż^[l];  jvp = ȧ^[L]
  *   hvp       differentiating the backward pass along u (forward-over-reverse), with h^[l] = (W^[l+1])ᵀ g^[l+1]:
  *             ġ^[L] = σ''(z^[L]) ⊙ ż^[L];
@@ -30,8 +32,10 @@ const A_DOT: usize = 36;
 const S2: usize = 40;
 const G_DOT: usize = 44;
 const H: usize = 48;
-/** Bytes of one layer's entry in a plan. */
-export const PLAN_BYTES: usize = 64;
+const P1: usize = 56;
+const P2: usize = 64;
+/** Bytes of one layer's entry in a plan (a multiple of 8, so p1 and p2 stay aligned). */
+export const PLAN_BYTES: usize = 72;
 
 // @ts-ignore: decorator
 @inline function word(p: usize, field: usize): usize {
@@ -48,7 +52,8 @@ export function forwardNet<T>(plan: usize, count: i32, x: usize): usize {
   let input = x;
   for (let i = 0; i < count; i++) {
     const p = plan + <usize>i * PLAN_BYTES;
-    input = dense<T>(word(p, A), word(p, S), word(p, W), word(p, B), input, count32(p, ROWS), count32(p, STRIDE), count32(p, ACT));
+    input = dense<T>(word(p, A), word(p, S), word(p, W), word(p, B), input, count32(p, ROWS), count32(p, STRIDE), count32(p, ACT),
+      load<f64>(p + P1), load<f64>(p + P2));
   }
   return input;
 }
@@ -80,6 +85,11 @@ export function vjpNet<T>(plan: usize, count: i32, x: usize, out: usize): usize 
   return backwardFrom<T>(plan, count, g, out);
 }
 
+/** The backward pass alone, from the g^[L] the caller wrote (after a forward pass); writes ∇ₓ (g^[L])ᵀz^[L] to out. */
+export function backwardNet<T>(plan: usize, count: i32, out: usize): usize {
+  return backwardFrom<T>(plan, count, word(plan + <usize>(count - 1) * PLAN_BYTES, G), out);
+}
+
 /** J u (forward mode) with u at `u`; returns the offset of ȧ^[L] (n_L entries). */
 export function jvpNet<T>(plan: usize, count: i32, x: usize, u: usize): usize {
   forwardNet<T>(plan, count, x);
@@ -101,7 +111,7 @@ export function hvpNet<T>(plan: usize, count: i32, x: usize, u: usize, out: usiz
   for (let i = 0; i < count; i++) {
     const p = plan + <usize>i * PLAN_BYTES;
     input = dense2<T>(word(p, A), word(p, S), word(p, S2), word(p, W), word(p, B), input,
-      count32(p, ROWS), count32(p, STRIDE), count32(p, ACT));
+      count32(p, ROWS), count32(p, STRIDE), count32(p, ACT), load<f64>(p + P1), load<f64>(p + P2));
   }
   tangentPass<T>(plan, count, u);
   let p = plan + <usize>(count - 1) * PLAN_BYTES;
@@ -160,6 +170,14 @@ export function vjpNetF32(plan: usize, count: i32, x: usize, out: usize): usize 
 /** vjpNet<f64>. */
 export function vjpNetF64(plan: usize, count: i32, x: usize, out: usize): usize {
   return vjpNet<f64>(plan, count, x, out);
+}
+/** backwardNet<f32>. */
+export function backwardNetF32(plan: usize, count: i32, out: usize): usize {
+  return backwardNet<f32>(plan, count, out);
+}
+/** backwardNet<f64>. */
+export function backwardNetF64(plan: usize, count: i32, out: usize): usize {
+  return backwardNet<f64>(plan, count, out);
 }
 /** jvpNet<f32>. */
 export function jvpNetF32(plan: usize, count: i32, x: usize, u: usize): usize {

@@ -9,7 +9,10 @@
  * Layout: W^[l] is one Float64Array, row-major n_l × n_{l-1} with no padding; b^[l], a^[l], s^[l] and
  * g^[l] are Float64Arrays of length n_l. Everything is allocated once, in the constructor.
  */
-import type { ActivationName, MLPSpec } from "../src/index.js";
+import type { ActivationName, ActivationSpec, MLPSpec } from "../src/index.js";
+
+// Only the names matter here: the examples use activations without parameters.
+const nameOf = (spec: ActivationSpec): ActivationName => (typeof spec === "string" ? spec : spec.name);
 
 interface Layer {
   rows: number; // n_l
@@ -49,7 +52,7 @@ export class PlainMLP {
       this.layers.push({
         rows,
         cols,
-        act: typeof acts === "string" ? acts : acts[l - 1],
+        act: nameOf(Array.isArray(acts) ? (acts as readonly ActivationSpec[])[l - 1] : (acts as ActivationSpec)),
         w,
         b: Float64Array.from(bias),
         a: new Float64Array(rows),

@@ -8,8 +8,13 @@
  *
  * The Jacobian is the same backward pass for one input with the n_L unit vectors as columns:
  * G^[L] = diag(σ'(z^[L])), and S^[l] broadcast along the row (scaleRows).
+ * gradientOfBatch (a Pick) starts instead from one-hot columns: G^[L]_{k_c, c} = σ'(z_{k_c}^[L]) for
+ * output k_c of sample c, 1 for its logit, or the column Jᵀe_k of softmax / logSoftmax (activation.ts).
+ * With softmax / logSoftmax the last layer runs with the identity (A^[L] = logits), and forward outputs
+ * and the Jacobian are mapped through the output function here.
  * A BatchRunner holds no state but offsets, so a worker thread can run one over shared memory.
  */
+import { applyOutput, pushForward, type OutputKind } from "./activation.js";
 import type { Kernels } from "./engine.js";
 import { MLPError, describe } from "./errors.js";
 import { BLOCK_COLUMNS, VECTOR_BYTES, alignUp, type BlockLayout, type NetworkLayout } from "./memory.js";
@@ -19,12 +24,22 @@ type View = Float32Array | Float64Array;
 /** Where batch results go: any indexable array of numbers. */
 export type Sink = { [index: number]: number; length: number };
 
+/** Which output each row's gradient is of (gradientOfBatch): one index for all rows or one per row. */
+export interface Pick {
+  k: number | Int32Array;
+  /** true: of the logit z_k^[L] instead of a_k^[L]. */
+  logit: boolean;
+}
+
 /** What a BatchRunner needs: the kernels, where the network and its block live, and a fresh view. */
 export interface BatchContext {
   kernels: Kernels;
   precision: Precision;
   sizes: readonly number[];
   codes: readonly number[];
+  /** Each layer's activation parameters (kernel arguments p1, p2). */
+  params: readonly { p1: number; p2: number }[];
+  output: OutputKind;
   layout: NetworkLayout;
   block: BlockLayout;
   view: () => View;
@@ -36,8 +51,13 @@ export class BatchRunner {
   private readonly scaleRows: Kernels["scaleRowsF32"];
   private readonly forwardNet: Kernels["forwardNetF32"];
   private readonly shift: number;
+  private readonly p: Float64Array; // softmax scratch, n_L
+  private readonly column: Float64Array; // one column of the output block, n_L
 
   constructor(private readonly ctx: BatchContext) {
+    const nL = ctx.sizes[ctx.sizes.length - 1];
+    this.p = new Float64Array(nL);
+    this.column = new Float64Array(nL);
     const k = ctx.kernels;
     const f32 = ctx.precision === "f32";
     this.gemm = f32 ? k.gemmF32 : k.gemmF64;
@@ -50,10 +70,20 @@ export class BatchRunner {
   /**
    * Runs m inputs (rows of xs from `from`) block by block: values (length m, may be null) get a^[L]
    * (n_L = 1), gradients (m × n_1, may be null) get ∇ₓ a^[L], outputs (m × n_L, may be null) get a^[L].
-   * Row numbers in errors count from `rowBase`.
+   * Row numbers in errors count from `rowBase`. With `pick`, gradients get row i = ∇ₓ a_{k_i}^[L] (k_i
+   * indexed from row `from`/n_1 of this call, i.e. pick.k[i] for the i-th row run here).
    */
-  run(xs: Readonly<ArrayLike<number>>, from: number, m: number, values: Sink | null, gradients: Sink | null, outputs: Sink | null, rowBase = 0): void {
-    const { block, layout, codes, sizes } = this.ctx;
+  run(
+    xs: Readonly<ArrayLike<number>>,
+    from: number,
+    m: number,
+    values: Sink | null,
+    gradients: Sink | null,
+    outputs: Sink | null,
+    rowBase = 0,
+    pick?: Pick,
+  ): void {
+    const { block, layout, codes, params, sizes, output } = this.ctx;
     const layers = layout.layers;
     const n1 = sizes[0];
     const nL = sizes[sizes.length - 1];
@@ -66,13 +96,17 @@ export class BatchRunner {
       for (let i = 0; i < layers.length; i++) {
         const layer = layers[i];
         const out = block.layers[i];
-        this.gemm(out.a, out.s, layer.w, layer.b, input, layer.rows, layer.cols, layer.stride, mb, codes[i]);
+        this.gemm(out.a, out.s, layer.w, layer.b, input, layer.rows, layer.cols, layer.stride, mb, codes[i], params[i].p1, params[i].p2);
         input = out.a;
       }
       if (values !== null) this.storeBlock(top.a, 1, rows, mb, values, r0);
-      if (outputs !== null) this.storeBlock(top.a, nL, rows, mb, outputs, r0);
+      if (outputs !== null) {
+        if (output === "none") this.storeBlock(top.a, nL, rows, mb, outputs, r0);
+        else this.storeOutputs(top.a, rows, mb, outputs, r0);
+      }
       if (gradients !== null) {
         let g = top.s;
+        if (pick !== undefined) g = this.pickTop(pick, r0, rows, mb);
         for (let i = layers.length - 1; i >= 1; i--) {
           const layer = layers[i];
           const below = block.layers[i - 1];
@@ -82,6 +116,52 @@ export class BatchRunner {
         this.gemmT(block.grad, first.w, g, 0, first.rows, first.cols, first.stride, mb);
         this.storeBlock(block.grad, n1, rows, mb, gradients, r0);
       }
+    }
+  }
+
+  /**
+   * G^[L] of a gradientOfBatch block in the top layer's g buffer: column c one-hot at k = pick's index for
+   * row r0 + c, holding σ'(z_k) (1 for a logit), or Jᵀe_k through softmax / logSoftmax. Returns its offset.
+   */
+  private pickTop(pick: Pick, r0: number, rows: number, mb: number): number {
+    const { block, sizes, output } = this.ctx;
+    const count = sizes.length - 1;
+    const nL = sizes[count];
+    const view = this.ctx.view();
+    const shift = this.shift;
+    const top = block.layers[count - 1];
+    const g = top.g >> shift;
+    const s = top.s >> shift;
+    const a = top.a >> shift;
+    view.fill(0, g, g + nL * mb);
+    const p = this.p;
+    const column = this.column;
+    for (let c = 0; c < rows; c++) {
+      const k = typeof pick.k === "number" ? pick.k : pick.k[r0 + c];
+      if (pick.logit) {
+        view[g + k * mb + c] = 1;
+      } else if (output === "none") {
+        view[g + k * mb + c] = view[s + k * mb + c];
+      } else {
+        for (let i = 0; i < nL; i++) column[i] = view[a + i * mb + c];
+        applyOutput(output, column, 0, nL, p, column, 0);
+        const scale = output === "softmax" ? p[k] : 1;
+        for (let i = 0; i < nL; i++) view[g + i * mb + c] = scale * ((i === k ? 1 : 0) - p[i]);
+      }
+    }
+    return top.g;
+  }
+
+  /** As storeBlock for a^[L] through softmax / logSoftmax: each column's logits mapped to the output. */
+  private storeOutputs(offset: number, rows: number, mb: number, out: Sink, r0: number): void {
+    const { sizes, output } = this.ctx;
+    const nL = sizes[sizes.length - 1];
+    const view = this.ctx.view();
+    const at = offset >> this.shift;
+    const column = this.column;
+    for (let c = 0; c < rows; c++) {
+      for (let j = 0; j < nL; j++) column[j] = view[at + j * mb + c];
+      applyOutput(output, column, 0, nL, this.p, out, (r0 + c) * nL);
     }
   }
 
@@ -121,6 +201,12 @@ export class BatchRunner {
         const row = (k0 + c) * n1;
         for (let i = 0; i < n1; i++) out[row + i] = grad[at + i * mb + c];
       }
+    }
+    if (this.ctx.output !== "none") {
+      // out holds ∂z^[L]/∂x; each of its columns times the output layer's Jacobian at p.
+      const view = this.ctx.view();
+      applyOutput(this.ctx.output, view, layout.layers[count - 1].a >> shift, nL, this.p, this.column, 0);
+      for (let i = 0; i < n1; i++) pushForward(this.ctx.output, this.p, nL, out, i, n1);
     }
   }
 

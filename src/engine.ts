@@ -10,12 +10,12 @@ import { MLP } from "./network.js";
 
 /** The kernel module's exports: byte offsets and counts in, the output offset back. */
 export interface Kernels {
-  denseF32(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, act: number): number;
-  denseF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, act: number): number;
+  denseF32(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, act: number, p1: number, p2: number): number;
+  denseF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, act: number, p1: number, p2: number): number;
   denseBackF32(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
   denseBackF64(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
-  gemmF32(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, stride: number, mb: number, act: number): number;
-  gemmF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, stride: number, mb: number, act: number): number;
+  gemmF32(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, stride: number, mb: number, act: number, p1: number, p2: number): number;
+  gemmF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, stride: number, mb: number, act: number, p1: number, p2: number): number;
   gemmTF32(gOut: number, w: number, g: number, s: number, rows: number, cols: number, stride: number, mb: number): number;
   gemmTF64(gOut: number, w: number, g: number, s: number, rows: number, cols: number, stride: number, mb: number): number;
   forwardNetF32(plan: number, count: number, x: number): number;
@@ -24,6 +24,8 @@ export interface Kernels {
   gradientNetF64(plan: number, count: number, x: number, grad: number): number;
   vjpNetF32(plan: number, count: number, x: number, out: number): number;
   vjpNetF64(plan: number, count: number, x: number, out: number): number;
+  backwardNetF32(plan: number, count: number, out: number): number;
+  backwardNetF64(plan: number, count: number, out: number): number;
   jvpNetF32(plan: number, count: number, x: number, u: number): number;
   jvpNetF64(plan: number, count: number, x: number, u: number): number;
   hvpNetF32(plan: number, count: number, x: number, u: number, out: number): number;
@@ -52,6 +54,8 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "gradientNetF64",
   "vjpNetF32",
   "vjpNetF64",
+  "backwardNetF32",
+  "backwardNetF64",
   "jvpNetF32",
   "jvpNetF64",
   "hvpNetF32",

@@ -3,9 +3,9 @@
  */
 export { init, createEngine, createMLP, grad, hasSimd, hasThreads, type WasmSource, type InitOptions } from "./init.js";
 export { Engine, type GradientFunction } from "./engine.js";
-export { MLP, type Vector, type ValueAndGradient, type ParameterGradient } from "./network.js";
+export { MLP, type Vector, type ValueAndGradient, type ParameterGradient, type GradientOfOptions } from "./network.js";
 export { createMLPPool, MLPPool, type MLPPoolOptions } from "./pool.js";
 export { MLPError, type MLPErrorCode, type MLPErrorDetails } from "./errors.js";
 export { squaredError, squaredErrorGradient, sgdStep, type CostGradient, type LayerGradient } from "./train.js";
-export { ACTIVATION_NAMES, type ActivationName } from "./activation.js";
+export { ACTIVATION_NAMES, ACTIVATION_ALIASES, type ActivationName, type ActivationSpec, type OutputKind } from "./activation.js";
 export type { MLPSpec, LayerSpec, ModelJSON, Precision, WeightsLike } from "./model.js";

@@ -63,16 +63,25 @@ export interface NetworkLayout {
 }
 
 /** u32 words per layer in a plan (assembly/network.ts reads them): rows, stride, w, b, a, s, g,
- * activation code, zDot, aDot, s2, gDot, h, and three unused words that keep entries 64 bytes. */
-export const PLAN_WORDS = 16;
+ * activation code, zDot, aDot, s2, gDot, h, one unused word, then the activation's parameters p1 and p2
+ * as two f64 (words 14–17; entries are 72 bytes, so both stay 8-byte aligned). */
+export const PLAN_WORDS = 18;
 
-/** Writes the plan for `layout` (activation codes per layer) into memory. */
-export function writePlan(memory: WebAssembly.Memory, layout: NetworkLayout, codes: readonly number[]): void {
+/** Writes the plan for `layout` (activation code and parameters p1, p2 per layer) into memory. */
+export function writePlan(
+  memory: WebAssembly.Memory,
+  layout: NetworkLayout,
+  codes: readonly number[],
+  params: readonly { p1: number; p2: number }[] = [],
+): void {
   const words = new Uint32Array(memory.buffer, layout.plan, layout.layers.length * PLAN_WORDS);
+  const f64 = new Float64Array(memory.buffer, layout.plan, (layout.layers.length * PLAN_WORDS) / 2);
   layout.layers.forEach((layer, i) => {
     const entry = [layer.rows, layer.stride, layer.w, layer.b, layer.a, layer.s, layer.g, codes[i]];
     entry.push(layer.zDot, layer.aDot, layer.s2, layer.gDot, layer.h);
     words.set(entry, i * PLAN_WORDS);
+    f64[(i * PLAN_WORDS + 14) / 2] = params[i]?.p1 ?? 0;
+    f64[(i * PLAN_WORDS + 16) / 2] = params[i]?.p2 ?? 0;
   });
 }
 

@@ -2,15 +2,16 @@
  * The model format: the plain object createMLP takes, which is also the JSON model file.
  *
  *   { sizes: [n_1, …, n_L],
- *     activations: "sigmoid" | [σ for layer 2, …, σ for layer L],
+ *     activations: σ | [σ for layer 2, …, σ for layer L],   σ = "relu" | { name: "leakyRelu", alpha: 0.2 } | …
  *     precision: "f32" | "f64",
  *     layers: [{ weights, bias } for l = 2..L] }
  *
  * weights of layer l is W^[l], n_l × n_{l-1}, row-major [out][in]: flat (length n_l·n_{l-1}) or an array
  * of n_l rows of n_{l-1} numbers. bias is b^[l], length n_l. Validation happens here, once, before any
- * number reaches WebAssembly memory.
+ * number reaches WebAssembly memory. Activations (names, parameters, aliases, softmax) are checked by
+ * src/activation.ts; docs/model-format.md documents the whole format.
  */
-import { ACTIVATION_CODES, ACTIVATION_NAMES, isActivationName, type ActivationName } from "./activation.js";
+import { checkActivations, type Activation, type ActivationName, type ActivationSpec, type OutputKind } from "./activation.js";
 import { MLPError, describe } from "./errors.js";
 
 /** Element precision of a network's weights and arithmetic. */
@@ -28,8 +29,11 @@ export interface LayerSpec {
 /** What createMLP takes; JSON.parse of a model file is one. */
 export interface MLPSpec {
   sizes: ArrayLike<number>;
-  /** One name for all layers, or L-1 names for layers 2..L. Default "sigmoid". */
-  activations?: ActivationName | readonly ActivationName[];
+  /**
+   * One activation for all layers 2..L, or L−1 of them; each a name or { name, …parameters }
+   * (see docs/model-format.md). Default "sigmoid".
+   */
+  activations?: ActivationSpec | readonly ActivationSpec[];
   layers: ArrayLike<LayerSpec>;
   /** Default "f32". */
   precision?: Precision;
@@ -38,7 +42,7 @@ export interface MLPSpec {
 /** What toJSON returns: an MLPSpec with plain arrays, flat weights. */
 export interface ModelJSON {
   sizes: number[];
-  activations: ActivationName | ActivationName[];
+  activations: ActivationSpec | ActivationSpec[];
   precision: Precision;
   layers: { weights: number[]; bias: number[] }[];
 }
@@ -48,6 +52,12 @@ export interface CheckedSpec {
   sizes: number[];
   activations: ActivationName[];
   codes: number[];
+  /** Each layer's checked activation (code and parameters p1, p2 for the plan). */
+  layerActivations: Activation[];
+  /** softmax / logSoftmax applied to the last layer's logits, or "none". */
+  output: OutputKind;
+  /** The activations field as toJSON writes it. */
+  activationsJSON: ActivationSpec | ActivationSpec[];
   precision: Precision;
 }
 
@@ -67,7 +77,13 @@ export function checkSpec(spec: unknown): CheckedSpec {
       actual: precision,
     });
   }
-  const activations = checkActivations(s.activations, sizes.length);
+  let activationsField: unknown;
+  try {
+    activationsField = s.activations;
+  } catch (cause) {
+    throw new MLPError("E_ACTIVATION", `activations: reading the field threw (${cause instanceof Error ? cause.message : "a non-Error"})`, { cause });
+  }
+  const checkedActivations = checkActivations(activationsField, sizes);
   const layers = s.layers;
   const expectedLayers = sizes.length - 1;
   if (layers === null || typeof layers !== "object" || typeof layers.length !== "number") {
@@ -84,7 +100,16 @@ export function checkSpec(spec: unknown): CheckedSpec {
       { expected: expectedLayers, actual: layers.length },
     );
   }
-  return { sizes, activations, codes: activations.map((a) => ACTIVATION_CODES[a]), precision };
+  const { layers: layerActivations, output, json: activationsJSON } = checkedActivations;
+  return {
+    sizes,
+    activations: layerActivations.map((a) => a.name),
+    codes: layerActivations.map((a) => a.code),
+    layerActivations,
+    output,
+    activationsJSON,
+    precision,
+  };
 }
 
 function checkSizes(sizes: unknown): number[] {
@@ -108,40 +133,6 @@ function checkSizes(sizes: unknown): number[] {
     }
   });
   return list as number[];
-}
-
-function checkActivations(activations: unknown, L: number): ActivationName[] {
-  const known = ACTIVATION_NAMES.map((n) => `"${n}"`).join(", ");
-  if (activations === undefined) return new Array<ActivationName>(L - 1).fill("sigmoid");
-  if (typeof activations === "string") {
-    if (!isActivationName(activations)) {
-      throw new MLPError("E_ACTIVATION", `activations: unknown activation "${activations}"; known: ${known}`, {
-        expected: ACTIVATION_NAMES,
-        actual: activations,
-      });
-    }
-    return new Array<ActivationName>(L - 1).fill(activations);
-  }
-  if (!Array.isArray(activations)) {
-    throw new MLPError("E_ACTIVATION", `activations: expected a name or an array of ${L - 1} names, got ${describe(activations)}`);
-  }
-  if (activations.length !== L - 1) {
-    throw new MLPError(
-      "E_ACTIVATION",
-      `activations: expected ${L - 1} names (one for each layer 2..${L}), got ${activations.length}`,
-      { expected: L - 1, actual: activations.length },
-    );
-  }
-  activations.forEach((name, i) => {
-    if (!isActivationName(name)) {
-      throw new MLPError("E_ACTIVATION", `layer ${i + 2} activation: unknown activation ${JSON.stringify(name)}; known: ${known}`, {
-        layer: i + 2,
-        expected: ACTIVATION_NAMES,
-        actual: name,
-      });
-    }
-  });
-  return activations.slice();
 }
 
 /** Row i (n_{l-1} numbers) of a checked weights argument. */

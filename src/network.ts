@@ -7,14 +7,18 @@
  *
  *   g^[L] = s^[L],   g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]  (l = L-1..2),   ∇ₓ a^[L] = (W^[2])ᵀ g^[2]
  *
- * where g^[l] = ∂a^[L]/∂z^[l]. Both passes run inside one kernel call (assembly/network.ts walks the
+ * where g^[l] = ∂a^[L]/∂z^[l]. With softmax or logSoftmax as the last layer's activation the kernels run
+ * that layer with the identity (a^[L] there holds the logits z^[L]) and this file applies the output
+ * function and its Jacobian J (activation.ts): forward a^[L] = softmax(z^[L]); vjp g^[L] = Jᵀv; jvp and
+ * jacobian J·(∂z^[L]/∂x). gradientOf(x, k) is the vjp with v = e_k: one backward pass.
+ * Both passes run inside one kernel call (assembly/network.ts walks the
  * layer plan; assembly/matvec.ts fuses each layer into one sweep over W^[l]). This file validates at the
  * boundary, copies x in and the result out.
  */
-import type { ActivationName } from "./activation.js";
+import { applyOutput, pullBack, pushForward, type ActivationName, type ActivationSpec, type OutputKind } from "./activation.js";
 import type { Engine, Kernels } from "./engine.js";
 import { MLPError, describe } from "./errors.js";
-import { BatchRunner } from "./batch.js";
+import { BatchRunner, type Pick } from "./batch.js";
 import { planBlock, planLayout, writePlan, type LayerLayout, type NetworkLayout } from "./memory.js";
 import {
   badWeight,
@@ -44,10 +48,20 @@ type GradientNet = Kernels["gradientNetF32"];
 type VjpNet = Kernels["vjpNetF32"];
 type JvpNet = Kernels["jvpNetF32"];
 type HvpNet = Kernels["hvpNetF32"];
+type BackwardNet = Kernels["backwardNetF32"];
 
 
 /** The batch methods, by name (for batchJob). */
-export type BatchMethod = "gradientBatch" | "valueAndGradientBatch" | "forwardBatch";
+export type BatchMethod = "gradientBatch" | "valueAndGradientBatch" | "forwardBatch" | "gradientOfBatch";
+
+/** Options of gradientOf and gradientOfBatch. */
+export interface GradientOfOptions {
+  /**
+   * true: the gradient of the last layer's pre-activation z_k^[L] (a classifier's class score, the logit
+   * before softmax) instead of the output a_k^[L]. Default false.
+   */
+  logit?: boolean;
+}
 
 /** A checked batch call: m inputs, and where each kind of result goes (null: not asked for). */
 export interface BatchJob<V extends Vector = Vector> {
@@ -55,6 +69,8 @@ export interface BatchJob<V extends Vector = Vector> {
   values: V | null;
   gradients: V | null;
   outputs: V | null;
+  /** gradientOfBatch: which output each row's gradient is of. */
+  pick?: Pick;
 }
 
 /** What parameterGradient returns: ∂a^[L]/∂W^[l] and ∂a^[L]/∂b^[l] in the model's own layout. */
@@ -84,8 +100,10 @@ function releaseBlocks({ engine, list }: Blocks): void {
 export class MLP {
   /** n_1 … n_L. */
   readonly sizes: readonly number[];
-  /** σ for layers 2..L. */
+  /** σ for layer 2..L (canonical names; parameters are in toJSON()). */
   readonly activations: readonly ActivationName[];
+  /** What the last layer applies to its logits z^[L]: "softmax", "logSoftmax" or "none" (elementwise σ). */
+  readonly outputActivation: OutputKind;
   readonly precision: Precision;
   /** n_1: length of x and of the gradient. */
   readonly inputSize: number;
@@ -103,8 +121,13 @@ export class MLP {
   private readonly vjpNet: VjpNet;
   private readonly jvpNet: JvpNet;
   private readonly hvpNet: HvpNet;
+  private readonly backwardNet: BackwardNet;
+  private readonly params: { p1: number; p2: number }[];
+  private readonly probabilities: Float64Array; // p = softmax(z^[L]) scratch (n_L)
+  private readonly direction: Float64Array; // v scratch (n_L)
+  private readonly scratch: Float64Array; // a^[L] scratch (n_L)
   private readonly ArrayType: Float32ArrayConstructor | Float64ArrayConstructor;
-  private readonly activationSpec: ActivationName | ActivationName[];
+  private readonly activationSpec: ActivationSpec | ActivationSpec[];
   private disposed = false;
 
   /** @internal Use createMLP(spec) or engine.createMLP(spec). */
@@ -114,9 +137,13 @@ export class MLP {
     this.engine = engine;
     this.sizes = Object.freeze(sizes.slice());
     this.activations = Object.freeze(checked.activations);
-    this.activationSpec = typeof spec.activations === "string" ? spec.activations : checked.activations.slice();
-    if (spec.activations === undefined) this.activationSpec = "sigmoid";
+    this.activationSpec = checked.activationsJSON;
+    this.outputActivation = checked.output;
     this.codes = checked.codes;
+    this.params = checked.layerActivations.map(({ p1, p2 }) => ({ p1, p2 }));
+    this.probabilities = new Float64Array(sizes[sizes.length - 1]);
+    this.direction = new Float64Array(sizes[sizes.length - 1]);
+    this.scratch = new Float64Array(sizes[sizes.length - 1]);
     this.precision = precision;
     this.inputSize = sizes[0];
     this.outputSize = sizes[sizes.length - 1];
@@ -127,6 +154,7 @@ export class MLP {
     this.vjpNet = precision === "f32" ? k.vjpNetF32 : k.vjpNetF64;
     this.jvpNet = precision === "f32" ? k.jvpNetF32 : k.jvpNetF64;
     this.hvpNet = precision === "f32" ? k.hvpNetF32 : k.hvpNetF64;
+    this.backwardNet = precision === "f32" ? k.backwardNetF32 : k.backwardNetF64;
 
     this.ArrayType = precision === "f32" ? Float32Array : Float64Array;
 
@@ -141,7 +169,7 @@ export class MLP {
     const start = engine.arena.alloc(bytes, what);
     this.blocks = { engine, list: [{ start, bytes }] };
     this.layout = planLayout(sizes, precision, start);
-    writePlan(engine.memory, this.layout, this.codes);
+    writePlan(engine.memory, this.layout, this.codes, this.params);
     for (let i = 0; i < layerChecks.length; i++) {
       this.writeLayer(i, layerChecks[i].read, spec.layers[i].bias);
       if (layerChecks[i].deferred) {
@@ -185,7 +213,10 @@ export class MLP {
     const result = this.output(out, this.outputSize, "n_L");
     this.loadInput(x);
     const layout = this.layout;
-    return this.copyOut(this.forwardNet(layout.plan, layout.layers.length, layout.x), result);
+    const top = this.forwardNet(layout.plan, layout.layers.length, layout.x);
+    if (this.outputActivation === "none") return this.copyOut(top, result);
+    applyOutput(this.outputActivation, this.view(), top >> this.shift, this.outputSize, this.probabilities, result, 0);
+    return result;
   }
 
   /**
@@ -217,9 +248,23 @@ export class MLP {
    * @internal The checks of a batch call, shared with MLPPool: m, and the arrays the results go into
    * (`first`/`second` are the caller's out arguments; null where the method has no such result).
    */
-  batchJob<V extends Vector>(method: BatchMethod, xs: Readonly<ArrayLike<number>>, first?: V, second?: V): BatchJob<V> {
-    if (method === "forwardBatch") this.requireLive(method);
+  batchJob<V extends Vector>(
+    method: BatchMethod,
+    xs: Readonly<ArrayLike<number>>,
+    first?: V,
+    second?: V,
+    k?: number | Readonly<ArrayLike<number>>,
+    options?: GradientOfOptions,
+  ): BatchJob<V> {
+    if (method === "forwardBatch" || method === "gradientOfBatch") this.requireLive(method);
     else this.requireScalar(method);
+    if (method === "gradientOfBatch") {
+      const logit = this.checkOptions(method, options);
+      const m = this.batchSize(xs);
+      const ks = this.checkOutputIndices(method, k, m);
+      const gradients = this.output(first, m * this.inputSize, "m × n_1");
+      return { m, values: null, gradients, outputs: null, pick: { k: ks, logit } };
+    }
     const m = this.batchSize(xs);
     if (method === "forwardBatch") return { m, values: null, gradients: null, outputs: this.output(first, m * this.outputSize, "m × n_L") };
     const values = method === "valueAndGradientBatch" ? this.output(first, m, "m") : null;
@@ -228,8 +273,57 @@ export class MLP {
   }
 
   /** @internal Where the network lives, for worker threads that run its batches on a shared memory. */
-  get batchPlan(): { layout: NetworkLayout; codes: readonly number[] } {
-    return { layout: this.layout, codes: this.codes };
+  get batchPlan(): { layout: NetworkLayout; codes: readonly number[]; params: readonly { p1: number; p2: number }[]; output: OutputKind } {
+    return { layout: this.layout, codes: this.codes, params: this.params, output: this.outputActivation };
+  }
+
+  /** logit from gradientOf's options (undefined, or { logit?: boolean }), or E_OPTIONS. */
+  private checkOptions(method: string, options: GradientOfOptions | undefined): boolean {
+    if (options === undefined) return false;
+    let logit: unknown;
+    try {
+      if (options === null || typeof options !== "object") throw new TypeError("not an object");
+      logit = options.logit;
+    } catch {
+      throw new MLPError("E_OPTIONS", `${method}: options must be an object { logit?: boolean }, got ${describe(options)}`, { actual: options });
+    }
+    if (logit !== undefined && typeof logit !== "boolean") {
+      throw new MLPError("E_OPTIONS", `${method}: options.logit must be true or false, got ${describe(logit)}`, { expected: "boolean", actual: logit });
+    }
+    return logit === true;
+  }
+
+  /** Checks an output index k (0-based, 0 ≤ k < n_L). */
+  private checkOutputIndex(method: string, k: unknown, what: string, index?: number): number {
+    const nL = this.outputSize;
+    if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= nL) {
+      throw new MLPError(
+        "E_INPUT",
+        `${method}: ${what} must be an output index, an integer from 0 to n_L − 1 = ${nL - 1}, got ${typeof k === "number" ? String(k) : describe(k)}`,
+        { layer: this.sizes.length, index, expected: [0, nL - 1], actual: k },
+      );
+    }
+    return k;
+  }
+
+  /** One output index for every row (a number), or m of them (an array-like of m indices), as given or as an Int32Array. */
+  private checkOutputIndices(method: string, k: unknown, m: number): number | Int32Array {
+    if (typeof k === "number") return this.checkOutputIndex(method, k, "k");
+    if (k === null || typeof k !== "object" || typeof (k as ArrayLike<unknown>).length !== "number") {
+      throw new MLPError("E_INPUT", `${method}: k must be an output index or an array of m = ${m} of them (one per row), got ${describe(k)}`, {
+        expected: m,
+      });
+    }
+    const list = k as ArrayLike<unknown>;
+    if (list.length !== m) {
+      throw new MLPError("E_INPUT", `${method}: k must hold one output index per row of xs: expected ${m}, got ${list.length}`, {
+        expected: m,
+        actual: list.length,
+      });
+    }
+    const ks = new Int32Array(m);
+    for (let i = 0; i < m; i++) ks[i] = this.checkOutputIndex(method, list[i], `k[${i}]`, i);
+    return ks;
   }
 
   /**
@@ -252,8 +346,79 @@ export class MLP {
     const top = layout.layers[layout.layers.length - 1];
     this.loadVector(v, top.g, this.outputSize, "v", "n_L");
     this.loadInput(x);
-    this.vjpNet(layout.plan, layout.layers.length, layout.x, layout.grad);
+    this.backpropagate(top.g);
     return this.copyOut(layout.grad, result);
+  }
+
+  /**
+   * ∇ₓ a_k^[L](x), the gradient of output k (0-based, any n_L) at the cost of one gradient: the vjp with
+   * v = e_k. With { logit: true }, the gradient of z_k^[L] (the class score before softmax or σ). Length
+   * n_1; into `out` when given.
+   */
+  gradientOf<V extends Vector>(x: Readonly<ArrayLike<number>>, k: number, out?: V, options?: GradientOfOptions): V {
+    this.requireLive("gradientOf");
+    const logit = this.checkOptions("gradientOf", options);
+    this.checkOutputIndex("gradientOf", k, "k");
+    const result = this.output(out, this.inputSize, "n_1");
+    this.loadInput(x);
+    const layout = this.layout;
+    const count = layout.layers.length;
+    const top = layout.layers[count - 1];
+    this.forwardNet(layout.plan, count, layout.x);
+    const view = this.view();
+    const g = top.g >> this.shift;
+    const nL = this.outputSize;
+    if (logit) {
+      view.fill(0, g, g + nL);
+      view[g + k] = 1;
+    } else if (this.outputActivation === "none") {
+      view.fill(0, g, g + nL);
+      view[g + k] = view[(top.s >> this.shift) + k];
+    } else {
+      // g^[L] = Jᵀe_k: p_k (e_k − p) for softmax, e_k − p for logSoftmax.
+      const p = this.probabilities;
+      this.logitsToProbabilities(top.a);
+      for (let i = 0; i < nL; i++) view[g + i] = (this.outputActivation === "softmax" ? p[k] : 1) * ((i === k ? 1 : 0) - p[i]);
+    }
+    this.backwardNet(layout.plan, count, layout.grad);
+    return this.copyOut(layout.grad, result);
+  }
+
+  /**
+   * Row i = ∇ₓ a_{k_i}^[L](x_i) for m inputs (xs row-major m × n_1; result m × n_1): k one output index
+   * for every row, or m of them (one per row). One batched backward pass; options as for gradientOf.
+   */
+  gradientOfBatch<V extends Vector>(xs: Readonly<ArrayLike<number>>, k: number | Readonly<ArrayLike<number>>, out?: V, options?: GradientOfOptions): V {
+    const job = this.batchJob("gradientOfBatch", xs, out, undefined, k, options);
+    this.batchRunner().run(xs, 0, job.m, null, job.gradients, null, 0, job.pick);
+    return job.gradients!;
+  }
+
+  /** p = softmax(z^[L]) into this.probabilities, from the logits at byte offset `logits`. */
+  private logitsToProbabilities(logits: number): void {
+    applyOutput(this.outputActivation, this.view(), logits >> this.shift, this.outputSize, this.probabilities, this.scratch, 0);
+  }
+
+  /**
+   * After loadInput and with v (n_L entries) at g^[L]'s buffer: vᵀ ∂a^[L]/∂x into layout.grad, leaving
+   * g^[l] for every layer in its buffer. Through softmax / logSoftmax: forward, g^[L] = Jᵀv, backward.
+   */
+  private backpropagate(gTop: number): void {
+    const layout = this.layout;
+    const count = layout.layers.length;
+    if (this.outputActivation === "none") {
+      this.vjpNet(layout.plan, count, layout.x, layout.grad);
+      return;
+    }
+    this.forwardNet(layout.plan, count, layout.x);
+    const view = this.view();
+    const nL = this.outputSize;
+    const g = gTop >> this.shift;
+    const v = this.direction;
+    for (let i = 0; i < nL; i++) v[i] = view[g + i];
+    this.logitsToProbabilities(layout.layers[count - 1].a);
+    pullBack(this.outputActivation, this.probabilities, nL, v, 0, view, g);
+    this.backwardNet(layout.plan, count, layout.grad);
   }
 
   /** J u, the directional derivative of a^[L] along u (forward mode), length n_L (u has n_1 entries). */
@@ -263,7 +428,14 @@ export class MLP {
     const layout = this.layout;
     this.loadVector(u, layout.u, this.inputSize, "u", "n_1");
     this.loadInput(x);
-    return this.copyOut(this.jvpNet(layout.plan, layout.layers.length, layout.x, layout.u), result);
+    this.copyOut(this.jvpNet(layout.plan, layout.layers.length, layout.x, layout.u), result);
+    if (this.outputActivation !== "none") {
+      // result holds ż^[L] = (∂z^[L]/∂x) u; the output layer's Jacobian at p turns it into J u.
+      const top = layout.layers[layout.layers.length - 1];
+      this.logitsToProbabilities(top.a);
+      pushForward(this.outputActivation, this.probabilities, this.outputSize, result, 0);
+    }
+    return result;
   }
 
   /** (∇²ₓ a^[L](x)) u, the Hessian of the scalar output times u (n_L must be 1), length n_1. */
@@ -292,7 +464,7 @@ export class MLP {
     const top = layout.layers[count - 1];
     this.loadVector(v ?? ONE, top.g, this.outputSize, "v", "n_L");
     this.loadInput(x);
-    this.vjpNet(layout.plan, count, layout.x, layout.grad);
+    this.backpropagate(top.g);
     const view = this.view();
     const shift = this.shift;
     return {
@@ -348,7 +520,9 @@ export class MLP {
       const b = layer.b >> this.shift;
       return { weights, bias: Array.from(view.subarray(b, b + layer.rows)) };
     });
-    const activations = typeof this.activationSpec === "string" ? this.activationSpec : this.activationSpec.slice();
+    const copy = (a: ActivationSpec): ActivationSpec => (typeof a === "string" ? a : { ...a });
+    const spec = this.activationSpec;
+    const activations = Array.isArray(spec) ? spec.map(copy) : copy(spec as ActivationSpec);
     return { sizes: this.sizes.slice(), activations, precision: this.precision, layers };
   }
 
@@ -375,7 +549,7 @@ export class MLP {
       throw new MLPError(
         "E_NOT_SCALAR",
         `${method}: the network's output a^[L] has n_L = ${this.outputSize} components, but ${method} needs n_L = 1; ` +
-          `use jacobian(x) for all n_L gradients, vjp(x, v) for one combination of them, or forward(x) for the outputs`,
+          `use gradientOf(x, k) for the gradient of output k, jacobian(x) for all n_L gradients, vjp(x, v) for one combination of them, or forward(x) for the outputs`,
         { expected: 1, actual: this.outputSize },
       );
     }
@@ -429,6 +603,8 @@ export class MLP {
         precision: this.precision,
         sizes: this.sizes,
         codes: this.codes,
+        params: this.params,
+        output: this.outputActivation,
         layout: this.layout,
         block: planBlock(this.sizes, this.precision, start),
         view: () => this.view(),

@@ -11,6 +11,7 @@
 import { BatchRunner } from "./batch.js";
 import type { Kernels } from "./engine.js";
 import { MLPError } from "./errors.js";
+import type { OutputKind } from "./activation.js";
 import type { BlockLayout, NetworkLayout } from "./memory.js";
 import type { Precision } from "./model.js";
 
@@ -21,13 +22,17 @@ export interface WorkerStart {
   precision: Precision;
   sizes: number[];
   codes: number[];
+  /** Each layer's activation parameters p1, p2. */
+  params: { p1: number; p2: number }[];
+  /** softmax / logSoftmax on the last layer's logits, or "none". */
+  output: OutputKind;
   layout: NetworkLayout;
   /** This worker's own batch buffers (allocated by the main thread, released when the pool is disposed). */
   block: BlockLayout;
 }
 
-/** What a job computes: the results of gradientBatch, valueAndGradientBatch or forwardBatch. */
-export type JobKind = "gradient" | "valueAndGradient" | "forward";
+/** What a job computes: the results of gradientBatch, valueAndGradientBatch, forwardBatch or gradientOfBatch. */
+export type JobKind = "gradient" | "valueAndGradient" | "forward" | "gradientOf";
 
 /** One chunk of a batch: m rows of xs (row-major m × n_1), which are rows rowBase.. of the whole batch. */
 export interface WorkerJob {
@@ -36,6 +41,9 @@ export interface WorkerJob {
   xs: Float32Array | Float64Array;
   m: number;
   rowBase: number;
+  /** gradientOf: the output index of every row, or of each of this chunk's rows. */
+  k?: number | Int32Array;
+  logit?: boolean;
 }
 
 /** A failure, as plain data (an MLPError's own fields do not survive structured cloning everywhere). */
@@ -105,7 +113,8 @@ async function serve(): Promise<void> {
     const gradients = job.kind === "forward" ? null : new ArrayType(job.m * n1);
     const outputs = job.kind === "forward" ? new ArrayType(job.m * nL) : null;
     try {
-      runner!.run(job.xs, 0, job.m, values, gradients, outputs, job.rowBase);
+      const pick = job.kind === "gradientOf" ? { k: job.k!, logit: job.logit === true } : undefined;
+      runner!.run(job.xs, 0, job.m, values, gradients, outputs, job.rowBase, pick);
     } catch (error) {
       port.post({ id: job.id, error: failure(error) }, []);
       return;
@@ -133,6 +142,8 @@ async function serve(): Promise<void> {
           precision: start.precision,
           sizes: start.sizes,
           codes: start.codes,
+          params: start.params,
+          output: start.output,
           layout: start.layout,
           block: start.block,
           view: () => view,

@@ -19,7 +19,7 @@ import { MLPError, describe, type MLPErrorCode } from "./errors.js";
 import { createEngine, init, threadsUnavailable } from "./init.js";
 import { BATCH_BLOCK, planBlock } from "./memory.js";
 import type { MLPSpec } from "./model.js";
-import type { BatchJob, BatchMethod, MLP, Vector } from "./network.js";
+import type { BatchJob, BatchMethod, GradientOfOptions, MLP, Vector } from "./network.js";
 import type { JobKind, WorkerFailure, WorkerJob, WorkerReply, WorkerStart } from "./pool-worker.js";
 
 /** Options of createMLPPool. */
@@ -79,7 +79,7 @@ export class MLPPool {
     for (let i = 1; i < sizes.length; i++) macs += sizes[i] * sizes[i - 1];
     const rows = (perRow: number) => minRowsPerThread ?? Math.max(MIN_BLOCKS_PER_THREAD * BATCH_BLOCK, Math.ceil(MIN_MACS_PER_THREAD / perRow));
     // The backward pass costs about as much again as the forward pass.
-    this.minRows = { forward: rows(macs), gradient: rows(2 * macs), valueAndGradient: rows(2 * macs) };
+    this.minRows = { forward: rows(macs), gradient: rows(2 * macs), valueAndGradient: rows(2 * macs), gradientOf: rows(2 * macs) };
   }
 
   /** Threads that run batches: the main thread and the live workers. */
@@ -120,6 +120,22 @@ export class MLPPool {
     const job = this.job("forwardBatch", xs, out);
     await this.run("forward", xs, job);
     return job.outputs!;
+  }
+
+  /**
+   * Row i = ∇ₓ a_{k_i}^[L](x_i), as MLP.gradientOfBatch (k one output index or one per row; options
+   * { logit: true } for z_k^[L]), with the rows split across the threads.
+   */
+  async gradientOfBatch<V extends Vector>(
+    xs: Readonly<ArrayLike<number>>,
+    k: number | Readonly<ArrayLike<number>>,
+    out?: V,
+    options?: GradientOfOptions,
+  ): Promise<V> {
+    if (this.disposal !== undefined) throw new MLPError("E_DISPOSED", "gradientOfBatch: the pool was disposed; create a new one with createMLPPool()");
+    const job = this.network.batchJob("gradientOfBatch", xs, out, undefined, k, options);
+    await this.run("gradientOf", xs, job);
+    return job.gradients!;
   }
 
   /**
@@ -171,11 +187,12 @@ export class MLPPool {
     for (let i = 1; i < bounds.length - 1; i++) {
       const from = bounds[i];
       const to = bounds[i + 1];
-      replies.push(this.workers[i - 1].run({ id: this.nextId++, kind, xs: copyRows(xs, from * n1, to * n1), m: to - from, rowBase: from }));
+      const pick = job.pick === undefined ? {} : { k: typeof job.pick.k === "number" ? job.pick.k : job.pick.k.slice(from, to), logit: job.pick.logit };
+      replies.push(this.workers[i - 1].run({ id: this.nextId++, kind, xs: copyRows(xs, from * n1, to * n1), m: to - from, rowBase: from, ...pick }));
     }
     let failed: unknown;
     try {
-      this.runner.run(xs, 0, bounds[1], job.values, job.gradients, job.outputs);
+      this.runner.run(xs, 0, bounds[1], job.values, job.gradients, job.outputs, 0, job.pick);
     } catch (error) {
       failed = error;
     }
@@ -286,7 +303,7 @@ function copyRows(xs: Readonly<ArrayLike<number>>, start: number, end: number): 
 
 async function startWorkers(engine: Engine, network: MLP, count: number): Promise<PoolWorker[]> {
   const { sizes, precision } = network;
-  const { layout, codes } = network.batchPlan;
+  const { layout, codes, params, output } = network.batchPlan;
   const workers: PoolWorker[] = [];
   for (let i = 0; i < count; i++) {
     const bytes = planBlock(sizes, precision, 0).bytes;
@@ -301,6 +318,8 @@ async function startWorkers(engine: Engine, network: MLP, count: number): Promis
         precision,
         sizes: sizes.slice(),
         codes: codes.slice(),
+        params: params.map(({ p1, p2 }) => ({ p1, p2 })),
+        output,
         layout,
         block: planBlock(sizes, precision, worker.block.start),
       }),

@@ -28,8 +28,8 @@ test("sizes: fewer than two, not positive integers", () => {
 
 test("precision and activations", () => {
   throwsCode(make({ precision: "f16" }), "E_PRECISION", /"f32" or "f64"/, /"f16"/);
-  throwsCode(make({ activations: "gelu" }), "E_ACTIVATION", /unknown activation "gelu"/, /"sigmoid"/, /"leakyRelu"/);
-  throwsCode(make({ activations: ["tanh", "swish", "sigmoid"] }), "E_ACTIVATION", /layer 3 activation/, /"swish"/);
+  throwsCode(make({ activations: "ReLU6" }), "E_ACTIVATION", /unknown activation "ReLU6"/, /did you mean "relu6"/, /sigmoid/, /leakyRelu/);
+  throwsCode(make({ activations: ["tanh", "swishy", "sigmoid"] }), "E_ACTIVATION", /layer 3 activation/, /"swishy"/, /did you mean "swish"/);
   throwsCode(make({ activations: ["tanh", "sigmoid"] }), "E_ACTIVATION", /expected 3 names/, /got 2/);
 });
 

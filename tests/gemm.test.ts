@@ -128,7 +128,7 @@ function checkShape(engine: Engine, precision: Precision, rows: number, cols: nu
     view.fill(NaN, aOut / size, aOut / size + rows * mb);
     view.fill(NaN, sOut / size, sOut / size + rows * mb);
     const before = layout.snapshot();
-    const returned = gemm(aOut, sOut, w, bb, aIn, rows, cols, stride, mb, act.code);
+    const returned = gemm(aOut, sOut, w, bb, aIn, rows, cols, stride, mb, act.code, 0, 0);
     assert.is(returned, aOut, `gemm returns aOut (${where})`);
     layout.unchangedOutside(before, [[aOut, rows * mb], [sOut, rows * mb]], `gemm ${act.name} ${where}`);
     const v = layout.view();

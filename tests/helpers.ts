@@ -23,6 +23,21 @@ export function normal(random: () => number): number {
 /** Widths that make every SIMD loop run several iterations and a tail. */
 export const WIDTHS = [1, 3, 4, 5, 7, 8, 17, 67, 256];
 export const ACTIVATIONS: RefActivation[] = ["sigmoid", "tanh", "relu", "leakyRelu", "softplus", "identity"];
+/** The activations added for real models, with parameters at their defaults and at the values other tools use. */
+export const NEW_ACTIVATIONS: RefActivation[] = [
+  "elu", "selu", "gelu", "geluTanh", "swish", "mish", "relu6", "softsign", "hardSigmoid",
+  { name: "leakyRelu", alpha: 0.3 }, // Keras 2 / TF.js LeakyReLU
+  { name: "leakyRelu", alpha: 0.009999999776482582 }, // ONNX LeakyRelu alpha 0.01 as a float32
+  { name: "elu", alpha: 0.5 },
+  { name: "hardSigmoid", slope: 1 / 6, offset: 0.5 }, // Keras 3 / PyTorch relu6(z + 3)/6
+];
+/** Every elementwise activation. */
+export const ALL_ACTIVATIONS: RefActivation[] = [...ACTIVATIONS, ...NEW_ACTIVATIONS];
+
+/** A short label for test names. */
+export function label(act: RefActivation): string {
+  return typeof act === "string" ? act : JSON.stringify(act);
+}
 
 export interface Case {
   spec: MLPSpec;
@@ -43,7 +58,7 @@ export function randomCase(
 ): Case {
   const random = rng(seed);
   const round = precision === "f32" ? Math.fround : (v: number) => v;
-  const acts = typeof activations === "string" ? new Array(sizes.length - 1).fill(activations) : activations;
+  const acts: RefActivation[] = Array.isArray(activations) ? activations : new Array(sizes.length - 1).fill(activations);
   const W: number[][][] = [];
   const b: number[][] = [];
   for (let l = 1; l < sizes.length; l++) {

@@ -47,7 +47,7 @@ for (const { name, engine } of builds) {
           const where = `rows ${rows}, cols ${cols}`;
 
           for (const act of ["tanh", "sigmoid"] as const) {
-            dense(aOut, sOut, w, bb, aIn, rows, stride, act === "tanh" ? 2 : 1);
+            dense(aOut, sOut, w, bb, aIn, rows, stride, act === "tanh" ? 2 : 1, 0, 0);
             const z = W.map((row, i) => row.reduce((sum, v, j) => sum + v * a[j], b[i]));
             closeTo(view.subarray(aOut / size, aOut / size + rows), z.map((v) => ref.sigma(act, v)), tol, `dense a ${act} ${where}`);
             closeTo(view.subarray(sOut / size, sOut / size + rows), z.map((v) => ref.sigmaPrime(act, v)), tol, `dense s ${act} ${where}`);

@@ -5,7 +5,12 @@
  *   g_j^[l] = σ'(z_j^[l]) Σ_k W_kj^[l+1] g_k^[l+1],   ∂a^[L]/∂x_i = Σ_j g_j^[2] W_ji^[2].
  */
 
-export type RefActivation = "identity" | "sigmoid" | "tanh" | "relu" | "leakyRelu" | "softplus";
+/** Elementwise activations the reference knows; parameters default as in the model format. */
+export type RefName =
+  | "identity" | "sigmoid" | "tanh" | "relu" | "leakyRelu" | "softplus" | "elu" | "selu" | "gelu" | "geluTanh"
+  | "swish" | "mish" | "relu6" | "softsign" | "hardSigmoid";
+/** A name, an object with parameters, or (last layer only) softmax / logSoftmax. */
+export type RefActivation = RefName | "softmax" | "logSoftmax" | { name: RefName; alpha?: number; slope?: number; offset?: number };
 
 export interface RefNetwork {
   sizes: number[];
@@ -15,8 +20,54 @@ export interface RefNetwork {
   b: number[][];
 }
 
+const SELU_LAMBDA = 1.0507009873554804934193349852946;
+const SELU_ALPHA = 1.6732632423543772848170429916717;
+const GELU_K = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+/**
+ * erf(x) by its Maclaurin series for |x| < 0.5, else 1 − erfc(x); erfc(x) for x ≥ 0.5 by Laplace's continued
+ * fraction erfc x = e^(−x²)/√π · 1/(x + ½/(x + 1/(x + (3/2)/(x + …)))), evaluated backwards from depth 4000
+ * (300 past x = 2): slow, simple, and a different method from the kernels' (series and Legendre's fraction
+ * in z = x√2). Accurate to a few ulps, except that e^(−x²) inherits the rounding of x² for large x.
+ */
+export function erfc(x: number): number {
+  if (x < 0.5) return 1 - erf(x);
+  if (x > 27.3) return 0;
+  let f = x;
+  for (let k = x < 2 ? 4000 : 300; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
+export function erf(x: number): number {
+  if (Math.abs(x) >= 0.5) return x > 0 ? 1 - erfc(x) : erfc(-x) - 1;
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 30; n++) {
+    term *= (-x * x) / n;
+    sum += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/** Φ(z) = ½ erfc(−z/√2). */
+export function normalCdf(z: number): number {
+  return 0.5 * erfc(-z / Math.SQRT2);
+}
+
+function nameOf(a: RefActivation): RefName | "softmax" | "logSoftmax" {
+  return typeof a === "string" ? a : a.name;
+}
+
+function param(a: RefActivation, key: "alpha" | "slope" | "offset", fallback: number): number {
+  return typeof a === "object" && a[key] !== undefined ? a[key]! : fallback;
+}
+
+const alphaOf = (a: RefActivation): number => param(a, "alpha", nameOf(a) === "elu" ? 1 : 0.01);
+
 /** σ(z) in f64 by the library-independent textbook formula. */
-export function sigma(name: RefActivation, z: number): number {
+export function sigma(act: RefActivation, z: number): number {
+  const name = nameOf(act);
   switch (name) {
     case "identity":
       return z;
@@ -27,14 +78,42 @@ export function sigma(name: RefActivation, z: number): number {
     case "relu":
       return Math.max(z, 0);
     case "leakyRelu":
-      return z > 0 ? z : 0.01 * z;
+      return z > 0 ? z : alphaOf(act) * z;
     case "softplus":
       return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+    case "elu":
+      return z > 0 ? z : alphaOf(act) * Math.expm1(z);
+    case "selu":
+      return z > 0 ? SELU_LAMBDA * z : SELU_LAMBDA * SELU_ALPHA * Math.expm1(z);
+    case "gelu":
+      return z * normalCdf(z);
+    case "geluTanh":
+      // ½z(1 + tanh u) = z / (1 + e^(−2u)): the same function without 1 + tanh's cancellation.
+      return z / (1 + Math.exp(-2 * GELU_K * (z + GELU_C * z * z * z)));
+    case "swish":
+      return z * sigma("sigmoid", z);
+    case "mish":
+      return z * Math.tanh(sigma("softplus", z));
+    case "relu6":
+      return Math.min(Math.max(z, 0), 6);
+    case "softsign":
+      return z / (1 + Math.abs(z));
+    case "hardSigmoid":
+      return Math.min(Math.max(param(act, "slope", 0.2) * z + param(act, "offset", 0.5), 0), 1);
+    default:
+      throw new Error(`reference: ${name} is not elementwise`);
   }
 }
 
+/** 1/cosh²(u), which underflows to 0 gracefully. */
+function sech2(u: number): number {
+  const c = Math.cosh(u);
+  return 1 / (c * c);
+}
+
 /** σ'(z) in f64: 1/(e^z + 2 + e^−z) for the sigmoid, 1/cosh² for tanh (both underflow to 0 gracefully), the sigmoid for softplus. */
-export function sigmaPrime(name: RefActivation, z: number): number {
+export function sigmaPrime(act: RefActivation, z: number): number {
+  const name = nameOf(act);
   switch (name) {
     case "identity":
       return 1;
@@ -47,12 +126,45 @@ export function sigmaPrime(name: RefActivation, z: number): number {
     case "relu":
       return z > 0 ? 1 : 0;
     case "leakyRelu":
-      return z > 0 ? 1 : 0.01;
+      return z > 0 ? 1 : alphaOf(act);
+    case "elu":
+      return z > 0 ? 1 : alphaOf(act) * Math.exp(z);
+    case "selu":
+      return z > 0 ? SELU_LAMBDA : SELU_LAMBDA * SELU_ALPHA * Math.exp(z);
+    case "gelu": {
+      const pdf = Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+      return normalCdf(z) + (pdf === 0 ? 0 : z * pdf);
+    }
+    case "geluTanh": {
+      const u = GELU_K * (z + GELU_C * z * z * z);
+      const du = GELU_K * (1 + 3 * GELU_C * z * z);
+      const s2 = sech2(u);
+      return sigma("sigmoid", 2 * u) + (s2 === 0 ? 0 : 0.5 * z * s2 * du);
+    }
+    case "swish":
+      return sigma("sigmoid", z) + z * sigmaPrime("sigmoid", z);
+    case "mish": {
+      const sp = sigma("softplus", z);
+      const s2 = sech2(sp);
+      return Math.tanh(sp) + (s2 === 0 ? 0 : z * s2 * sigma("sigmoid", z));
+    }
+    case "relu6":
+      return z > 0 && z < 6 ? 1 : 0;
+    case "softsign":
+      return 1 / (1 + Math.abs(z)) / (1 + Math.abs(z));
+    case "hardSigmoid": {
+      const slope = param(act, "slope", 0.2);
+      const v = slope * z + param(act, "offset", 0.5);
+      return v > 0 && v < 1 ? slope : 0;
+    }
+    default:
+      throw new Error(`reference: ${name} is not elementwise`);
   }
 }
 
 /** σ''(z) in f64: −σ'(z)·tanh(z/2) for the sigmoid (1 − 2σ = −tanh(z/2) avoids cancellation), −2 tanh/cosh² for tanh. */
-export function sigmaSecond(name: RefActivation, z: number): number {
+export function sigmaSecond(act: RefActivation, z: number): number {
+  const name = nameOf(act);
   switch (name) {
     case "sigmoid":
       return -sigmaPrime("sigmoid", z) * Math.tanh(z / 2);
@@ -60,9 +172,58 @@ export function sigmaSecond(name: RefActivation, z: number): number {
       return (-2 * Math.tanh(z)) / (Math.cosh(z) * Math.cosh(z));
     case "softplus":
       return sigmaPrime("sigmoid", z);
+    case "elu":
+    case "selu":
+      return z > 0 ? 0 : sigmaPrime(act, z);
+    case "gelu": {
+      const pdf = Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+      return pdf === 0 ? 0 : pdf * (2 - z * z);
+    }
+    case "geluTanh": {
+      // σ = ½z(1 + T), T = tanh u:  σ'' = sech²u · (u' + ½z(u'' − 2T u'²)).
+      const u = GELU_K * (z + GELU_C * z * z * z);
+      const du = GELU_K * (1 + 3 * GELU_C * z * z);
+      const ddu = GELU_K * 6 * GELU_C * z;
+      const s2 = sech2(u);
+      return s2 === 0 ? 0 : s2 * (du + 0.5 * z * (ddu - 2 * Math.tanh(u) * du * du));
+    }
+    case "swish": {
+      // (z σ)'' = σ'·(2 + z(1 − 2σ)), 1 − 2σ = −tanh(z/2).
+      const d = sigmaPrime("sigmoid", z);
+      return d === 0 ? 0 : d * (2 - z * Math.tanh(z / 2));
+    }
+    case "mish": {
+      // σ = z T, T = tanh(sp), S = sech²(sp), sp' = sig:  σ'' = S·(2 sig + z(sig' − 2T sig²)).
+      const sp = sigma("softplus", z);
+      const S = sech2(sp);
+      const sig = sigma("sigmoid", z);
+      return S * sig === 0 ? 0 : S * (2 * sig + z * (sigmaPrime("sigmoid", z) - 2 * Math.tanh(sp) * sig * sig));
+    }
+    case "softsign": {
+      const r = 1 / (1 + Math.abs(z));
+      return -2 * Math.sign(z) * r * r * r;
+    }
     default:
       return 0;
   }
+}
+
+/** softmax(z) = e^(z − max) / Σ e^(z − max), or logSoftmax(z) = log of it, by the textbook formulas. */
+export function outputOf(name: "softmax" | "logSoftmax", z: number[]): number[] {
+  const max = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return name === "softmax" ? e.map((v) => v / sum) : z.map((v) => v - max - Math.log(sum));
+}
+
+/** The output layer's Jacobian ∂a/∂z (n × n): δ_ij p_i − p_i p_j for softmax, δ_ij − p_j for logSoftmax. */
+export function outputJacobian(name: "softmax" | "logSoftmax", z: number[]): number[][] {
+  const p = outputOf("softmax", z);
+  return p.map((pi, i) => p.map((pj, j) => (name === "softmax" ? (i === j ? pi : 0) - pi * pj : (i === j ? 1 : 0) - pj)));
+}
+
+function isOutput(a: RefActivation): a is "softmax" | "logSoftmax" {
+  return a === "softmax" || a === "logSoftmax";
 }
 
 /** z^[l] and a^[l] for every layer; zs[0] is unused, as[0] = x. */
@@ -73,7 +234,8 @@ export function forwardAll(net: RefNetwork, x: ArrayLike<number>): { zs: number[
     const prev = as[l];
     const z = net.W[l].map((row, j) => row.reduce((sum, w, k) => sum + w * prev[k], 0) + net.b[l][j]);
     zs.push(z);
-    as.push(z.map((v) => sigma(net.activations[l], v)));
+    const act = net.activations[l];
+    as.push(isOutput(act) ? outputOf(act, z) : z.map((v) => sigma(act, v)));
   }
   return { zs, as };
 }
@@ -128,10 +290,15 @@ export function jacobian(net: RefNetwork, x: ArrayLike<number>): number[][] {
   let J: number[][] = Array.from({ length: net.sizes[0] }, (_, i) => Array.from({ length: net.sizes[0] }, (_, j) => (i === j ? 1 : 0)));
   for (let l = 0; l < net.W.length; l++) {
     const W = net.W[l];
-    J = W.map((row, r) => {
-      const d = sigmaPrime(net.activations[l], zs[l + 1][r]);
-      return J[0].map((_, c) => d * row.reduce((sum, w, k) => sum + w * J[k][c], 0));
-    });
+    const act = net.activations[l];
+    const prev = J;
+    const Jz = W.map((row) => prev[0].map((_, c) => row.reduce((sum, w, k) => sum + w * prev[k][c], 0)));
+    if (isOutput(act)) {
+      const D = outputJacobian(act, zs[l + 1]);
+      J = D.map((drow) => Jz[0].map((_, c) => drow.reduce((sum, d, k) => sum + d * Jz[k][c], 0)));
+    } else {
+      J = Jz.map((row, r) => row.map((v) => sigmaPrime(act, zs[l + 1][r]) * v));
+    }
   }
   return J;
 }
