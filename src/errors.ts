@@ -2,7 +2,7 @@
 export type MLPErrorCode =
   | "E_NO_WASM" // the runtime has no WebAssembly
   | "E_NO_SIMD" // SIMD was demanded but the runtime cannot validate the SIMD build
-  | "E_SOURCE" // init(source): the source could not be fetched, compiled or is not mlpgrad's kernel module
+  | "E_SOURCE" // init(source) or an importer's source: could not be read, fetched or compiled, or is not mlpgrad's kernel module
   | "E_NOT_INITIALIZED" // createMLP() before init() has finished
   | "E_SPEC" // the model is not an object
   | "E_SIZES" // sizes: fewer than two, or not positive integers
@@ -19,7 +19,9 @@ export type MLPErrorCode =
   | "E_TOO_LARGE" // the network does not fit in WebAssembly memory
   | "E_NO_THREADS" // threads were demanded (requireThreads, createEngine({ shared: true })) but shared memory or workers are unavailable
   | "E_OPTIONS" // an option of createMLPPool has an invalid value (threads not a positive integer…)
-  | "E_WORKER"; // a worker thread failed or exited while running part of a batch
+  | "E_WORKER" // a worker thread failed or exited while running part of a batch
+  | "E_FORMAT" // an imported file is not what it claims: truncated, malformed, sizes or offsets that do not add up
+  | "E_UNSUPPORTED"; // an imported model uses a feature an MLP cannot represent (a convolution, a branch, an op or dtype)
 
 /** Where a failure happened and what was expected; fields are present only where they apply. */
 export interface MLPErrorDetails {
