@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { closeTo, randomCase, rng, type Case } from "./helpers.js";
 import * as ref from "./reference.js";
 
@@ -245,8 +246,8 @@ test("bad arguments exit 2, bad models and inputs exit 1, with one line and no s
   fails(cli(["grad", scalar64Path, "--x", "1,2"]), 1, /expected 5 numbers \(n_1/);
   fails(cli(["grad", scalar64Path, "--x", "1,2,x,4,5"]), 1, /number 3 is "x"/);
   fails(cli(["grad", join(dir, "nothing.safetensors"), "--x", "1"]), 2, /--activations/);
-  // Without an importer in this build: a clear line, exit 1 (with one, the garbage file fails to parse: still 1).
-  const onnx = join(dir, "model.onnx");
+  // A file the ONNX importer cannot read (or, in a build without importers, that says so): one line, exit 1.
+  const onnx = join(dir, "garbage.onnx");
   writeFileSync(onnx, "not onnx");
   fails(cli(["info", onnx]), 1);
 });
@@ -264,6 +265,136 @@ test("a malformed row names its line number (CSV, JSON, stdin) and nothing after
   fails(cli(["grad", scalar64Path, "--x-file", path]), 1, /bad\.json line 2: element 2 is null/);
   fails(cli(["grad", scalar32Path, "--x-file", "-"], "1,2,3\n1e39,0,0\n"), 1, /line 2: field 1 is "1e39" outside the f32 range/);
   fails(cli(["grad", scalar64Path, "--x-file", join(dir, "none.csv")]), 1, /cannot read input file .*none\.csv: ENOENT/);
+});
+
+/** Little-endian f64 bytes of numbers. */
+function f64Bytes(values: readonly number[]): Uint8Array {
+  return new Uint8Array(Float64Array.from(values).buffer);
+}
+
+/** A safetensors file (8-byte header length, JSON header, data) of F64 tensors named 0.weight, 0.bias, 2.weight… */
+function safetensors(c: Case): Uint8Array {
+  const header: Record<string, unknown> = {};
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  const sizes = c.spec.sizes as number[];
+  c.ref.W.forEach((W, l) => {
+    for (const [name, shape, values] of [[`${2 * l}.weight`, [sizes[l + 1], sizes[l]], W.flat()], [`${2 * l}.bias`, [sizes[l + 1]], c.ref.b[l]]] as const) {
+      const bytes = f64Bytes(values);
+      header[name] = { dtype: "F64", shape, data_offsets: [offset, offset + bytes.length] };
+      parts.push(bytes);
+      offset += bytes.length;
+    }
+  });
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const length = new Uint8Array(8);
+  new DataView(length.buffer).setBigUint64(0, BigInt(json.length), true);
+  return concat([length, json, ...parts]);
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A TF.js layers model.json (Sequential Dense layers, kernels [n_in][n_out]) and its weights.bin, f32. */
+function tfjsModel(c: Case, folder: string): string {
+  const sizes = c.spec.sizes as number[];
+  const acts = c.ref.activations as string[];
+  const layers = c.ref.W.map((_, l) => ({
+    class_name: "Dense",
+    config: { name: `dense_${l}`, units: sizes[l + 1], activation: acts[l] === "identity" ? "linear" : acts[l], use_bias: true, ...(l === 0 ? { batch_input_shape: [null, sizes[0]] } : {}) },
+  }));
+  const weights: { name: string; shape: number[]; dtype: string }[] = [];
+  const values: number[] = [];
+  c.ref.W.forEach((W, l) => {
+    weights.push({ name: `dense_${l}/kernel`, shape: [sizes[l], sizes[l + 1]], dtype: "float32" });
+    for (let i = 0; i < sizes[l]; i++) for (let o = 0; o < sizes[l + 1]; o++) values.push(W[o][i]);
+    weights.push({ name: `dense_${l}/bias`, shape: [sizes[l + 1]], dtype: "float32" });
+    values.push(...c.ref.b[l]);
+  });
+  writeFileSync(join(folder, "weights.bin"), new Uint8Array(Float32Array.from(values).buffer));
+  const path = join(folder, "model.json");
+  writeFileSync(path, JSON.stringify({ format: "layers-model", modelTopology: { class_name: "Sequential", config: { name: "seq", layers } }, weightsManifest: [{ paths: ["weights.bin"], weights }] }));
+  return path;
+}
+
+/** An ONNX model (onnx.proto field numbers): Gemm(transB = 1) and an activation node per layer, DOUBLE initializers. */
+function onnxModel(c: Case): Uint8Array {
+  const sizes = c.spec.sizes as number[];
+  const OPS: Record<string, string> = { tanh: "Tanh", sigmoid: "Sigmoid", relu: "Relu", softplus: "Softplus" };
+  const w = new BinaryWriter();
+  w.tag(1, WireType.Varint).int64(8); // ir_version
+  w.tag(8, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string("").tag(2, WireType.Varint).int64(13).join(); // opset 13
+  w.tag(7, WireType.LengthDelimited).fork(); // graph
+  const valueInfo = (field: number, name: string, width: number) =>
+    w.tag(field, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string(name)
+      .tag(2, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).fork().tag(1, WireType.Varint).int32(11)
+      .tag(2, WireType.LengthDelimited).fork()
+      .tag(1, WireType.LengthDelimited).fork().tag(2, WireType.LengthDelimited).string("batch").join()
+      .tag(1, WireType.LengthDelimited).fork().tag(1, WireType.Varint).int64(width).join()
+      .join().join().join().join();
+  let input = "x";
+  c.ref.W.forEach((W, l) => {
+    const node = (op: string, inputs: string[], output: string, transB = false) => {
+      w.tag(1, WireType.LengthDelimited).fork();
+      for (const name of inputs) w.tag(1, WireType.LengthDelimited).string(name);
+      w.tag(2, WireType.LengthDelimited).string(output).tag(3, WireType.LengthDelimited).string(output).tag(4, WireType.LengthDelimited).string(op);
+      if (transB) w.tag(5, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string("transB").tag(3, WireType.Varint).int64(1).tag(20, WireType.Varint).int32(2).join();
+      w.join();
+    };
+    node("Gemm", [input, `W${l}`, `b${l}`], `z${l}`, true);
+    const op = OPS[c.ref.activations[l] as string];
+    node(op, [`z${l}`], `a${l}`);
+    input = `a${l}`;
+  });
+  c.ref.W.forEach((W, l) => {
+    for (const [name, dims, values] of [[`W${l}`, [sizes[l + 1], sizes[l]], W.flat()], [`b${l}`, [sizes[l + 1]], c.ref.b[l]]] as const) {
+      w.tag(5, WireType.LengthDelimited).fork();
+      for (const d of dims) w.tag(1, WireType.Varint).int64(d);
+      w.tag(2, WireType.Varint).int32(11).tag(8, WireType.LengthDelimited).string(name).tag(9, WireType.LengthDelimited).bytes(f64Bytes(values));
+      w.join();
+    }
+  });
+  valueInfo(11, "x", sizes[0]);
+  valueInfo(12, input, sizes[sizes.length - 1]);
+  w.join();
+  return w.finish();
+}
+
+test("model files by type: .safetensors (with --activations), TF.js model.json, .onnx, through the importers", () => {
+  const c = randomCase([5, 4, 3, 1], ["tanh", "relu", "sigmoid"], "f32", 105); // f32-exact weights, so every format holds the same numbers
+  const x = inputs(5, 1, 9)[0];
+  const expected = ref.gradient(c.ref, x);
+  const st = join(dir, "model.safetensors");
+  writeFileSync(st, safetensors(c));
+  const folder = mkdtempSync(join(dir, "tfjs-"));
+  const files: [string, string, string[]][] = [
+    [st, "safetensors", ["--activations", "tanh,relu,sigmoid"]],
+    [tfjsModel(c, folder), "TF.js model.json", []],
+    [join(dir, "model.onnx"), "ONNX", []],
+  ];
+  writeFileSync(files[2][0], onnxModel(c));
+  for (const [path, format, extra] of files) {
+    const info = cli(["info", path, ...extra, "--json"]);
+    assert.is(info.status, 0, `${format}: ${info.stderr}`);
+    const facts = JSON.parse(info.stdout);
+    assert.is(facts.format, format);
+    assert.equal(facts.sizes, [5, 4, 3, 1], format);
+    assert.equal(facts.activations, ["tanh", "relu", "sigmoid"], format);
+    const grad = cli(["grad", path, ...extra, "--x", x.join(","), "--precision", "f64", "--json"]);
+    assert.is(grad.status, 0, `${format}: ${grad.stderr}`);
+    closeTo(JSON.parse(grad.stdout).gradient, expected, 1e-13, `${format} gradient`);
+  }
+  // The same file without --activations is a usage error; a truncated one a bad model.
+  fails(cli(["info", st]), 2, /--activations/);
+  writeFileSync(st, safetensors(c).subarray(0, 40));
+  fails(cli(["info", st, "--activations", "tanh"]), 1, /model\.safetensors/);
 });
 
 test("10⁵ rows stream with bounded memory: a 32 MB heap suffices, peak RSS within 48 MB of a 10³-row run", async () => {

@@ -63,7 +63,7 @@ export async function loadModel(path: string, options: ModelOptions): Promise<Lo
     throw new InputError(`${path}: not a JSON model file (${(error as Error).message}); models are mlpgrad JSON, TF.js model.json, .onnx or .safetensors`);
   }
   if (json !== null && typeof json === "object" && "modelTopology" in json) {
-    return { spec: await callImporter("tfjs", path, undefined), format: IMPORTERS.tfjs.what };
+    return { spec: await callImporter("tfjs", path, options.precision === undefined ? undefined : { precision: options.precision }), format: IMPORTERS.tfjs.what };
   }
   if (activations !== undefined && json !== null && typeof json === "object") (json as { activations?: unknown }).activations = activations;
   return { spec: json as MLPSpec, format: "mlpgrad JSON" };
