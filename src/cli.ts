@@ -319,6 +319,7 @@ function rowJob(name: CommandName, net: MLP, output: number | undefined, pool: M
   // One output of a vector network: gradientOfBatch where this build has it, else vᵀJ with v = e_K per row.
   const k = output!;
   const ofBatch = (net as unknown as { gradientOfBatch?: (xs: ArrayLike<number>, k: number, out: Vector) => Vector }).gradientOfBatch;
+  const poolOfBatch = (pool as unknown as { gradientOfBatch?: (xs: ArrayLike<number>, k: number, out: Vector) => Promise<Vector> } | undefined)?.gradientOfBatch;
   const e = new Float64Array(nL);
   e[k] = 1;
   return {
@@ -326,6 +327,7 @@ function rowJob(name: CommandName, net: MLP, output: number | undefined, pool: M
     label: `∇ₓ a_${k}^[L](x)`,
     key: "gradient",
     run: (xs, m, out) => {
+      if (typeof poolOfBatch === "function") return poolOfBatch.call(pool, xs.subarray(0, m * n), k, out);
       if (typeof ofBatch === "function") return ofBatch.call(net, xs.subarray(0, m * n), k, out);
       for (let i = 0; i < m; i++) net.vjp(xs.subarray(i * n, (i + 1) * n), e, out.subarray(i * n, (i + 1) * n));
       return out;
@@ -493,11 +495,20 @@ function info(net: MLP, path: string, format: string, simd: boolean, memoryBytes
     process.stdout.write(`${JSON.stringify(facts)}\n`);
     return 0;
   }
-  const same = net.activations.every((a) => a === net.activations[0]);
+  // toJSON() has the parameters too (leakyRelu's alpha…): one name or object for all layers, or one each.
+  const described = (a: unknown): string => {
+    if (typeof a === "string") return a;
+    const { name, ...parameters } = a as { name: string };
+    return `${name}(${Object.entries(parameters).map(([key, value]) => `${key}=${value}`).join(", ")})`;
+  };
+  const stored = net.toJSON().activations as unknown;
+  const list = Array.isArray(stored) ? stored.map(described) : [described(stored)];
+  const same = list.every((a) => a === list[0]);
+  const outputKind = (net as unknown as { outputActivation?: string }).outputActivation;
   const body = [
     ["model", `${path} (${format})`],
     ["sizes", `${sizes.join("-")} (n_1 = ${sizes[0]} inputs, n_L = ${sizes[sizes.length - 1]} output${sizes[sizes.length - 1] === 1 ? "" : "s"}, L = ${sizes.length})`],
-    ["activations", same ? `${net.activations[0]} (all layers)` : `${net.activations.join(", ")} (layers 2..${sizes.length})`],
+    ["activations", (same ? `${list[0]} (all layers)` : `${list.join("; ")} (layers 2..${sizes.length})`) + (outputKind !== undefined && outputKind !== "none" ? `, then ${outputKind} on the output` : "")],
     ["precision", net.precision],
     ["parameters", `${parameters.toLocaleString("en")} weights and biases = ${(parameters * bytesPer).toLocaleString("en")} bytes`],
     ["memory", `${memoryBytes.toLocaleString("en")} bytes of WebAssembly memory (the engine's, with this network in it)`],
@@ -521,12 +532,13 @@ function bench(net: MLP, batch: number, k: number, json: boolean): number {
   const out = new Out(n);
   const outs = new Out(batch * n);
   const ofBatch = (net as unknown as { gradientOfBatch?: (xs: ArrayLike<number>, k: number, out: Vector) => Vector }).gradientOfBatch;
-  const single = nL === 1 ? () => net.gradient(x, out) : () => net.vjp(x, v, out);
+  const of = (net as unknown as { gradientOf?: (x: ArrayLike<number>, k: number, out: Vector) => Vector }).gradientOf;
+  const single = nL === 1 ? () => net.gradient(x, out) : typeof of === "function" ? () => of.call(net, x, k, out) : () => net.vjp(x, v, out);
   const batched = nL === 1 ? () => net.gradientBatch(xs, outs) : typeof ofBatch === "function" ? () => ofBatch.call(net, xs, k, outs) : undefined;
-  const plain = PlainMLP.create(net.toJSON(), net.activations);
+  const plain = PlainMLP.create(net.toJSON(), (net as unknown as { outputActivation?: string }).outputActivation ?? "none");
   const plainOut = new Float64Array(n);
   const rows: { method: string; microseconds: number | null; perSample: boolean }[] = [];
-  rows.push({ method: nL === 1 ? "gradient(x, out)" : `vjp(x, e_${k}, out)`, microseconds: time(single), perSample: false });
+  rows.push({ method: nL === 1 ? "gradient(x, out)" : typeof of === "function" ? `gradientOf(x, ${k}, out)` : `vjp(x, e_${k}, out)`, microseconds: time(single), perSample: false });
   rows.push({ method: nL === 1 ? `gradientBatch(${batch} rows)` : `gradientOfBatch(${batch} rows)`, microseconds: batched === undefined ? null : time(batched) / batch, perSample: true });
   rows.push({ method: "plain JavaScript (f64 loops)", microseconds: plain === undefined ? null : time(() => plain.vjp(x, v, plainOut)), perSample: false });
   const base = rows[2].microseconds;

@@ -191,6 +191,11 @@ test("--precision f32 rounds to f32 and prints the shortest f32 decimals; --thre
     // At most 9 significant digits (enough for any f32), and fewer where fewer round back to the same f32.
     for (const v of rows[i]) assert.ok(String(v).replace(/^-?0\.0*|e.*$|[-.]/g, "").length <= 9, `${v} is an f32 printed short`);
   }
+  const vectorPath = join(dir, "threads-vector.csv");
+  writeFileSync(vectorPath, csv(inputs(7, 3000, 10)));
+  const pick = cli(["grad", vector64Path, "--x-file", vectorPath, "--output", "1"]);
+  assert.is(pick.status, 0, pick.stderr);
+  assert.is(cli(["grad", vector64Path, "--x-file", vectorPath, "--output", "1", "--threads", "2", "--batch", "1024"]).stdout, pick.stdout);
   const values = cli(["value", scalar64Path, "--x-file", path, "--threads", "2"]);
   assert.equal(values.stdout, cli(["value", scalar64Path, "--x-file", path]).stdout);
 });
@@ -216,13 +221,16 @@ test("check agrees with finite differences (exit 0); info and bench report the n
   assert.is(facts.parameterBytes, 8 * (4 * 8 + 3 * 5));
   assert.ok(facts.build === "simd" || facts.build === "scalar");
   assert.match(cli(["info", scalar32Path]).stdout, /^sizes\s+3-17-1/m);
+  const leaky = join(dir, "leaky.json");
+  writeFileSync(leaky, JSON.stringify({ ...scalar64.spec, activations: [{ name: "leakyRelu", alpha: 0.2 }, "sigmoid"] }));
+  assert.match(cli(["info", leaky]).stdout, /^activations\s+leakyRelu\(alpha=0\.2\); sigmoid \(layers 2\.\.3\)$/m);
 
   const bench = cli(["bench", scalar64Path, "--batch", "64", "--json"]);
   assert.is(bench.status, 0, bench.stderr);
   const timings = JSON.parse(bench.stdout).results as { method: string; microseconds: number }[];
   assert.is(timings.length, 3);
   for (const t of timings) assert.ok(t.microseconds > 0 && t.microseconds < 1e4, `${t.method}: ${t.microseconds} µs`);
-  assert.match(cli(["bench", vector64Path, "--output", "2"]).stdout, /vjp\(x, e_2, out\)/);
+  assert.match(cli(["bench", vector64Path, "--output", "2"]).stdout, /(gradientOf\(x, 2, out\)|vjp\(x, e_2, out\))\s+\d/);
 });
 
 test("bad arguments exit 2, bad models and inputs exit 1, with one line and no stack trace", () => {

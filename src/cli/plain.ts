@@ -76,10 +76,16 @@ export class PlainMLP {
     }
   }
 
-  /** The plain network of a (checked) spec, or undefined when an activation has no plain version here. */
-  static create(spec: MLPSpec, activations: readonly string[]): PlainMLP | undefined {
-    if (!activations.every((name) => name in SIGMAS)) return undefined;
-    return new PlainMLP(spec, activations);
+  /**
+   * The plain network of a checked spec (net.toJSON()), or undefined where it has no plain version here:
+   * an activation outside SIGMAS or with parameters, or a softmax output.
+   */
+  static create(spec: MLPSpec, outputActivation: string): PlainMLP | undefined {
+    const layers = spec.sizes.length - 1;
+    const stored: unknown = spec.activations ?? "sigmoid";
+    const names: unknown[] = Array.isArray(stored) ? stored : new Array(layers).fill(stored);
+    if (outputActivation !== "none" || !names.every((name) => typeof name === "string" && name in SIGMAS)) return undefined;
+    return new PlainMLP(spec, names as string[]);
   }
 
   /** vᵀJ at x into out (length n_1). */
