@@ -438,6 +438,10 @@ test("10⁵ rows stream with bounded memory: a 32 MB heap suffices, peak RSS wit
     return Number(readFileSync(file, "utf8")) / 1024;
   };
   const bigOut = join(dir, "big-out.csv");
+  // stderr is a pipe here: no progress line.
+  const quiet = cli(["grad", widePath, "--x-file", small, "-o", join(dir, "quiet.csv")]);
+  assert.is(quiet.status, 0, quiet.stderr);
+  assert.is(quiet.stderr, "", "nothing on stderr when it is not a terminal");
   const base = peak(small, join(dir, "small-out.csv"));
   const high = peak(big, bigOut);
   console.log(`    peak RSS: ${base.toFixed(1)} MB for 10³ rows, ${high.toFixed(1)} MB for 10⁵ rows (input ${(readFileSync(big).length / 2 ** 20).toFixed(1)} MB)`);
@@ -448,6 +452,20 @@ test("10⁵ rows stream with bounded memory: a 32 MB heap suffices, peak RSS wit
   for (const i of [0, 4095, 4096, 99_999]) {
     closeTo(lines[i].split(",").map(Number), ref.gradient(wide.ref, xs[i].split(",").map(Number)), 1e-13, `row ${i}`);
   }
+});
+
+test("a progress line on stderr when it is a terminal (util-linux script gives the CLI a pty)", () => {
+  const path = join(dir, "progress.csv");
+  writeFileSync(path, csv(inputs(5, 200_000, 11)));
+  const command = `${bin} grad ${scalar64Path} --x-file ${path} -o ${join(dir, "progress-out.csv")} --batch 512`;
+  const pty = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: project, encoding: "utf8" });
+  if (pty.error !== undefined) {
+    console.log(`    skipped: no util-linux script (${pty.error.message})`);
+    return;
+  }
+  assert.is(pty.status, 0, pty.stdout);
+  assert.match(pty.stdout, /\] +\d+%  [\d,]+ rows  [\d,]+ rows\/s  ETA \d+ s/, `a progress line: ${JSON.stringify(pty.stdout.slice(0, 300))}`);
+  assert.match(pty.stdout, /200,000 rows in \d+\.\d s/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
