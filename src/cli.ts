@@ -13,6 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { createWriteStream } from "node:fs";
+import { createRequire } from "node:module";
 import type { Writable } from "node:stream";
 import { createMLP, createMLPPool, hasThreads, init, MLPError, type MLP, type MLPPool, type MLPSpec, type Precision, type Vector } from "./index.js";
 import { InputError, UsageError, formatOf, numberFormatter, openInput, readRows, systemMessage, write, type RowFormat } from "./cli/io.js";
@@ -135,7 +136,7 @@ ${COMMON_MODEL_HELP}`,
 
 const GENERAL_HELP = `mlpgrad: exact input gradients of multilayer perceptrons, from SIMD WebAssembly
 
-usage: mlpgrad COMMAND MODEL [options]      (mlpgrad COMMAND --help for its options)
+usage: mlpgrad COMMAND MODEL [options]      (mlpgrad COMMAND --help for its options; mlpgrad --version)
 
 ${(Object.keys(COMMANDS) as CommandName[]).map((name) => `  ${name.padEnd(9)} ${COMMANDS[name].summary}`).join("\n")}
 
@@ -149,6 +150,12 @@ type Values = { [K in OptionName]?: K extends "x" ? string[] : K extends "json" 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined) throw new UsageError("no command: usage: mlpgrad COMMAND MODEL [options]; commands: grad, value, jacobian, check, info, bench (mlpgrad --help)");
+  if (command === "--version" || command === "-v") {
+    // The package's own package.json, by its exports entry (a package may import itself by name).
+    const { version } = createRequire(import.meta.url)("mlpgrad/package.json") as { version: string };
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
   if (command === "--help" || command === "-h" || command === "help") {
     const topic = rest[0] as CommandName | undefined;
     process.stdout.write(`${topic !== undefined && topic in COMMANDS ? COMMANDS[topic].help : GENERAL_HELP}\n`);

@@ -72,7 +72,7 @@ const scalar64Path = model("scalar64.json", scalar64);
 const scalar32Path = model("scalar32.json", scalar32);
 const vector64Path = model("vector64.json", vector64);
 
-test("npx mlpgrad --help lists the commands; each command has --help (exit 0)", () => {
+test("npx mlpgrad --help lists the commands; each command has --help (exit 0); --version", () => {
   const npx = spawnSync("npx", ["mlpgrad", "--help"], { cwd: project, encoding: "utf8" });
   assert.is(npx.status, 0, npx.stderr);
   for (const command of ["grad", "value", "jacobian", "check", "info", "bench"]) {
@@ -81,6 +81,8 @@ test("npx mlpgrad --help lists the commands; each command has --help (exit 0)", 
     assert.is(help.status, 0, help.stderr);
     assert.match(help.stdout, new RegExp(`^mlpgrad ${command} MODEL`));
   }
+  const version = cli(["--version"]);
+  assert.is(version.stdout.trim(), JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
   const grad = spawnSync("npx", ["mlpgrad", "grad", scalar64Path, "--x", scalar64.x.join(","), "--json"], { cwd: project, encoding: "utf8" });
   assert.is(grad.status, 0, grad.stderr);
   closeTo(JSON.parse(grad.stdout).gradient, ref.gradient(scalar64.ref, scalar64.x), 1e-13, "npx grad");
