@@ -274,6 +274,8 @@ test("a malformed row names its line number (CSV, JSON, stdin) and nothing after
   writeFileSync(path, "[1,2,3,4,5]\n[1,2,null,4,5]\n");
   fails(cli(["grad", scalar64Path, "--x-file", path]), 1, /bad\.json line 2: element 2 is null/);
   fails(cli(["grad", scalar32Path, "--x-file", "-"], "1,2,3\n1e39,0,0\n"), 1, /line 2: field 1 is "1e39" outside the f32 range/);
+  fails(cli(["grad", scalar32Path, "--x-file", "-"], "x1,x2,x3\n1,2,3\n"), 1, /stdin line 1: field 1 is "x1"; expected a finite number \(CSV input has no header line: remove it\)/);
+  fails(cli(["grad", scalar32Path, "--x-file", "-"], "1,2,3\n1,NaN,3\n"), 1, /stdin line 2: field 2 is "NaN"; expected a finite number$/);
   fails(cli(["grad", scalar64Path, "--x-file", join(dir, "none.csv")]), 1, /cannot read input file .*none\.csv: ENOENT/);
 });
 

@@ -98,7 +98,9 @@ export async function* readRows(stream: Readable, name: string, options: ReadOpt
       const v = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
       if (!(Math.abs(v) <= limit)) {
         const why = Number.isFinite(v) ? ` outside the f32 range (use --precision f64)` : "";
-        throw new InputError(`${name} line ${at}: ${describeField(i)} is ${JSON.stringify(value)}${why}; expected a finite number`);
+        // A first line of names is a header, which CSV input must not have.
+        const header = at === 1 && format === "csv" && typeof value === "string" && /^\s*[A-Za-z_"]/.test(value) && !/^\s*-?(nan|inf)/i.test(value) ? " (CSV input has no header line: remove it)" : "";
+        throw new InputError(`${name} line ${at}: ${describeField(i)} is ${JSON.stringify(value)}${why}; expected a finite number${header}`);
       }
       batch.xs[offset + i] = v;
     }
