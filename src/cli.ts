@@ -175,10 +175,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 function parse(name: CommandName, args: readonly string[]): Values & { model: string } {
   const allowed = COMMANDS[name].options;
   const options = Object.fromEntries(allowed.map((option) => [option, OPTIONS[option]]));
-  // "--x -0.3,0.7": parseArgs takes a value starting with "-" for an option only as "--x=-0.3,0.7".
+  // "--x -0.3,0.7": parseArgs takes a value starting with "-" only as "--x=-0.3,0.7"; a negative number
+  // after an option that takes a value is that value.
   const joined: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--x" && i + 1 < args.length && /^-[\d.]/.test(args[i + 1])) joined.push(`--x=${args[++i]}`);
+    const option = args[i].startsWith("--") ? (OPTIONS as Record<string, { type: string }>)[args[i].slice(2)] : undefined;
+    if (option?.type === "string" && i + 1 < args.length && /^-[\d.]/.test(args[i + 1])) joined.push(`${args[i]}=${args[++i]}`);
     else joined.push(args[i]);
   }
   let parsed: { values: Record<string, unknown>; positionals: string[] };
@@ -205,6 +207,10 @@ function parse(name: CommandName, args: readonly string[]): Values & { model: st
     throw new UsageError(`${name}: no input: give --x 0.3,0.7 (one input) or --x-file FILE (many; "-" for stdin)`);
   }
   if (values.threads !== undefined && values["x-file"] === undefined) throw new UsageError(`${name}: --threads applies to --x-file only`);
+  // Checked here too, so a bad number is a usage error even when the model cannot be read.
+  count(name, "threads", values.threads, 1);
+  count(name, "batch", values.batch, 1);
+  if (values.output !== undefined && !/^\d+$/.test(values.output)) throw new UsageError(`${name}: --output must be a non-negative integer (0-based output index), got "${values.output}"`);
   return { ...values, model: parsed.positionals[0] };
 }
 

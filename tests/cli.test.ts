@@ -245,6 +245,8 @@ test("bad arguments exit 2, bad models and inputs exit 1, with one line and no s
   fails(cli(["grad", vector64Path, "--x", "1,2,3,4,5,6,7"]), 2, /n_L = 3 outputs; pick one with --output K/);
   fails(cli(["grad", vector64Path, "--x", "1,2,3,4,5,6,7", "--output", "3"]), 2, /--output must be an integer from 0 to 2/);
   fails(cli(["grad", scalar64Path, "--x-file", "-", "--threads", "0"], ""), 2, /--threads must be a positive integer/);
+  fails(cli(["grad", join(dir, "missing.json"), "--x-file", "-", "--batch", "1.5"], ""), 2, /--batch must be a positive integer, got "1\.5"/);
+  fails(cli(["value", scalar64Path, "--x", "1,2,3,4,5", "--output", "-1"]), 2, /--output must be a non-negative integer/);
 
   fails(cli(["grad", join(dir, "missing.json"), "--x", "1"]), 1, /cannot read model file .*missing\.json: ENOENT/);
   const broken = join(dir, "broken.json");
