@@ -2,7 +2,9 @@
  * Loading the kernels: compile once, instantiate per engine.
  *
  * The SIMD and scalar builds come embedded in the package (base64, generated at build time), so
- * init() needs no file system or network. The SIMD build is used when WebAssembly.validate accepts it.
+ * init() needs no file system or network. The SIMD build is used when WebAssembly.validate accepts it
+ * and the runtime has DecompressionStream: it is embedded gzip-compressed, a third of the bytes a browser
+ * app downloads (scripts/embed-wasm.mjs). The scalar build is embedded as it is.
  * Compiled modules are cached as promises, so concurrent first calls share one compile. Edge runtimes
  * that forbid compiling from bytes pass the compiled WebAssembly.Module they import instead.
  *
@@ -15,7 +17,7 @@ import { Engine, checkKernelExports, type GradientFunction } from "./engine.js";
 import { MLPError, describe } from "./errors.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { MLP } from "./network.js";
-import { SCALAR_WASM, SIMD_WASM } from "./wasm.generated.js";
+import { SCALAR_WASM, SIMD_WASM_GZIP } from "./wasm.generated.js";
 
 /** Where the kernel module comes from: compiled already, bytes, a URL, or a fetch Response. */
 export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Response | PromiseLike<Response>;
@@ -113,6 +115,8 @@ export function threadsUnavailable(): string | undefined {
       threadsProblem = `the page is not cross-origin isolated (crossOriginIsolated is false), so it cannot share memory with workers; ${headers}`;
     } else if (!hasSimd()) {
       threadsProblem = "the threads build needs WebAssembly SIMD, which this runtime does not support";
+    } else if (!canUnpack()) {
+      threadsProblem = NO_UNPACK;
     } else if (!WebAssembly.validate(THREADS_PROBE)) {
       threadsProblem = "this runtime's WebAssembly has no shared memory (the threads proposal)";
     } else {
@@ -127,10 +131,49 @@ export function hasThreads(): boolean {
   return threadsUnavailable() === undefined;
 }
 
+/** Whether this runtime can unpack the embedded SIMD build (gzip, through DecompressionStream). */
+function canUnpack(): boolean {
+  return typeof DecompressionStream === "function";
+}
+
+const NO_UNPACK =
+  "the embedded SIMD build is gzip-compressed and this runtime has no DecompressionStream to unpack it; " +
+  "pass the SIMD build itself as the source (the file mlpgrad/simd.wasm)";
+
+/** The embedded SIMD build's bytes, unpacked. */
+async function simdBytes(): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    // Streams by hand, not through Response: Node's Response compiles a WebAssembly HTTP parser on first use.
+    const stream = new DecompressionStream("gzip");
+    const writer = stream.writable.getWriter();
+    void writer.write(decodeBase64(SIMD_WASM_GZIP));
+    void writer.close();
+    const reader = stream.readable.getReader();
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    for (let part = await reader.read(); !part.done; part = await reader.read()) {
+      chunks.push(part.value);
+      length += part.value.length;
+    }
+    const bytes = new Uint8Array(length);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return bytes;
+  } catch (cause) {
+    throw new MLPError("E_SOURCE", `init: the embedded SIMD build could not be unpacked (${(cause as Error).message})`, { cause });
+  }
+}
+
 function compileEmbedded(build: "simd" | "scalar" | "threads"): Promise<WebAssembly.Module> {
   let module = compiled.get(build);
   if (module === undefined) {
-    module = compileBytes(build === "scalar" ? decodeBase64(SCALAR_WASM) : build === "simd" ? decodeBase64(SIMD_WASM) : sharedMemoryBuild(decodeBase64(SIMD_WASM)));
+    module =
+      build === "scalar"
+        ? compileBytes(decodeBase64(SCALAR_WASM))
+        : simdBytes().then((bytes) => compileBytes(build === "simd" ? bytes : sharedMemoryBuild(bytes)));
     compiled.set(build, module);
     module.catch(() => compiled.delete(build));
   }
@@ -264,8 +307,9 @@ export async function createEngine(options: InitOptions = {}): Promise<Engine> {
   } else if (shared) {
     module = await compileEmbedded("threads");
   } else {
-    const simd = options.simd ?? hasSimd();
+    const simd = options.simd ?? (hasSimd() && canUnpack());
     if (simd && !hasSimd()) throw new MLPError("E_NO_SIMD", "init: { simd: true } was asked for, but this runtime does not support WebAssembly SIMD; leave simd unset to fall back to the scalar build");
+    if (simd && !canUnpack()) throw new MLPError("E_NO_SIMD", `init: { simd: true } was asked for, but ${NO_UNPACK}; or leave simd unset to fall back to the scalar build`);
     module = await compileEmbedded(simd ? "simd" : "scalar");
   }
   const memory = shared

@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { throwsCode, randomCase, closeTo } from "./helpers.js";
+import { throwsCode, rejectsCode, randomCase, closeTo } from "./helpers.js";
 import * as ref from "./reference.js";
 
 type InitModule = typeof import("../src/init.js");
@@ -119,6 +119,25 @@ test("createEngine({ simd }) picks the build; hasSimd() reports the runtime", as
   assert.is((await m.createEngine({ simd: false })).simd, false);
   assert.is((await m.createEngine({ simd: true })).simd, true);
   assert.is((await m.createEngine()).simd, true);
+});
+
+test("without DecompressionStream (Firefox 89–112), the default is the scalar build; simd: true and threads say why", async () => {
+  const m = await freshInit();
+  const saved = globalThis.DecompressionStream;
+  (globalThis as { DecompressionStream?: unknown }).DecompressionStream = undefined;
+  try {
+    const engine = await m.createEngine();
+    assert.is(engine.simd, false, "falls back to the scalar build");
+    closeTo(engine.createMLP(c.spec).gradient(c.x), expected, 1e-12, "scalar fallback gradient");
+    await rejectsCode(() => m.createEngine({ simd: true }), "E_NO_SIMD", /no DecompressionStream.*mlpgrad\/simd\.wasm/);
+    await rejectsCode(() => m.createEngine({ shared: true }), "E_NO_THREADS", /no DecompressionStream/);
+    // The SIMD build given as a source needs no unpacking.
+    assert.is((await m.createEngine({ source: wasm("simd") })).simd, true);
+  } finally {
+    globalThis.DecompressionStream = saved;
+  }
+  // With it back, a fresh module unpacks the embedded SIMD build.
+  assert.is((await (await freshInit()).createEngine()).simd, true);
 });
 
 test("without WebAssembly, init rejects with E_NO_WASM", async () => {
