@@ -25,8 +25,8 @@
  * (blocking that sum measured no faster for 256–1024 columns, mb 64–256); gemmT walks W down columns and
  * blocks its sum (see blockForT), keeping partial sums in gOut between blocks.
  */
-import { SIGMOID, SWISH, activate, extra, extraDerivative } from "./activation";
-import { SWISH_VECTOR_MAX, sigmoidVector, swishVector } from "./vmath";
+import { GELU, SIGMOID, SWISH, activate, extra, extraDerivative } from "./activation";
+import { GELU_VECTOR_MAX, SWISH_VECTOR_MAX, geluVector, sigmoidVector, swishVector } from "./vmath";
 
 /** Bytes of samples in one register tile: two v128 per output row. */
 const TILE_BYTES: usize = 32;
@@ -77,18 +77,21 @@ function activateRows<T>(out: usize, sOut: usize, bytes: usize, act: i32, p1: f6
     for (let e: usize = 0; e < bytes; e += 16) sigmoidVector<f32>(v128.load(out + e), out + e, sOut + e);
     return;
   }
-  if (ASC_FEATURE_SIMD && sizeof<T>() == 4 && act == SWISH) {
-    // Four lanes at a time too, except for a vector with some |z| > 80 (saturated: rare in a trained
-    // network), which takes swish's f64 form lane by lane.
+  if (ASC_FEATURE_SIMD && sizeof<T>() == 4 && (act == SWISH || act == GELU)) {
+    // Four lanes at a time too, except for a vector with some |z| beyond the vector form's range
+    // (saturated: rare in a trained network), which takes the f64 form lane by lane.
+    const limit = f32x4.splat(act == SWISH ? SWISH_VECTOR_MAX : GELU_VECTOR_MAX);
     for (let e: usize = 0; e < bytes; e += 16) {
       const z = v128.load(out + e);
-      if (v128.any_true(f32x4.gt(f32x4.abs(z), f32x4.splat(SWISH_VECTOR_MAX)))) {
+      if (v128.any_true(f32x4.gt(f32x4.abs(z), limit))) {
         for (let j: usize = 0; j < 16; j += 4) {
-          store<f32>(out + e + j, <f32>extra(<f64>load<f32>(out + e + j), SWISH, 0, 0));
+          store<f32>(out + e + j, <f32>extra(<f64>load<f32>(out + e + j), act, 0, 0));
           store<f32>(sOut + e + j, <f32>extraDerivative());
         }
-      } else {
+      } else if (act == SWISH) {
         swishVector(z, out + e, sOut + e);
+      } else {
+        geluVector(z, out + e, sOut + e);
       }
     }
     return;

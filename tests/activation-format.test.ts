@@ -81,7 +81,7 @@ test("swish in f32 batches (four lanes at a time in the SIMD build) within a few
   }
 });
 
-test("every new activation in f32: σ and σ' rounded once from f64 (within 1 f32 ulp; swish's vector lanes 4), fine grid of [−100, 100], single and batch, both builds", async () => {
+test("every new activation in f32: σ and σ' rounded once from f64 (within 1 f32 ulp; the vector lanes of swish 4, of gelu 8), fine grid of [−100, 100], single and batch, both builds", async () => {
   const ulp = (x: number) => Math.max(2 ** -149, 2 ** (Math.floor(Math.log2(Math.abs(x) || 2 ** -149)) - 23));
   const zs = Array.from({ length: 4001 }, (_, i) => Math.fround(-100 + i / 20 + 0.00037));
   for (const simd of [true, false]) {
@@ -89,7 +89,7 @@ test("every new activation in f32: σ and σ' rounded once from f64 (within 1 f3
     for (const act of NEW_ACTIVATIONS) {
       const net = e.createMLP({ sizes: [1, 1], activations: act, precision: "f32", layers: [{ weights: [1], bias: [0] }] } as MLPSpec);
       const batch = net.valueAndGradientBatch(zs);
-      const vector = simd && act === "swish" ? 4 : 1;
+      const vector = simd && act === "swish" ? 4 : simd && act === "gelu" ? 8 : 1;
       zs.forEach((z, i) => {
         const y = ref.sigma(act, z);
         const d = ref.sigmaPrime(act, z);

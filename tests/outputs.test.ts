@@ -135,6 +135,17 @@ for (const [output, hidden] of [["softmax", "tanh"], ["logSoftmax", "gelu"], ["s
   });
 }
 
+test("jacobian through softmax / logSoftmax with n_L = 70 (two blocks of columns)", () => {
+  for (const { name, engine } of builds) {
+    for (const output of ["softmax", "logSoftmax"] as const) {
+      const c = randomCase([5, 9, 70], ["tanh", output], "f64", 3, 3);
+      const net = engine.createMLP(c.spec);
+      closeTo(net.jacobian(c.x), ref.jacobian(c.ref, c.x).flat(), 1e-12, `${name} ${output} jacobian`);
+      net.dispose();
+    }
+  }
+});
+
 test("gradientOf on elementwise outputs: row k of the Jacobian, the logit option skips σ'(z_k)", () => {
   for (const { name, engine } of builds) {
     for (const precision of ["f64", "f32"] as const) {
