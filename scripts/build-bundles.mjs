@@ -1,6 +1,8 @@
 // Bundles the package's entries with esbuild (after `tsc`, which type-checks and writes dist/src's .d.ts):
 //
 //   dist/mlpgrad.js          src/index.ts        ESM, conditions browser/import/default: no `node:` import
+//   dist/mlpgrad.scalar.js   src/wasm-scalar.generated.ts  the scalar build, which dist/mlpgrad.js imports
+//                            only where SIMD is missing (a chunk of its own in the user's bundle too)
 //   dist/pool-worker.js      src/pool-worker.ts  the pool's Web Worker script, beside it
 //   dist/mlpgrad.node.js     src/index.node.ts   ESM for the `node` condition (pool on worker_threads)
 //   dist/mlpgrad.cjs         src/index.node.ts   CommonJS for `require` (Node)
@@ -16,8 +18,17 @@ const root = new URL("../", import.meta.url);
 const at = (path) => new URL(path, root).pathname;
 const common = { bundle: true, target: "es2022", sourcemap: true, logLevel: "warning" };
 
+// The browser bundle imports the scalar build from beside it instead of carrying it.
+const scalarBeside = {
+  name: "scalar-beside",
+  setup(builder) {
+    builder.onResolve({ filter: /(^|\/)wasm-scalar\.generated\.js$/ }, () => ({ path: "./mlpgrad.scalar.js", external: true }));
+  },
+};
+
 await Promise.all([
-  build({ ...common, entryPoints: [at("src/index.ts")], outfile: at("dist/mlpgrad.js"), format: "esm", platform: "browser" }),
+  build({ ...common, entryPoints: [at("src/index.ts")], outfile: at("dist/mlpgrad.js"), format: "esm", platform: "browser", plugins: [scalarBeside] }),
+  build({ ...common, entryPoints: [at("src/wasm-scalar.generated.ts")], outfile: at("dist/mlpgrad.scalar.js"), format: "esm", platform: "neutral" }),
   build({ ...common, entryPoints: [at("src/pool-worker.ts")], outfile: at("dist/pool-worker.js"), format: "esm", platform: "browser" }),
   build({ ...common, entryPoints: [at("src/index.node.ts")], outfile: at("dist/mlpgrad.node.js"), format: "esm", platform: "node" }),
   build({
@@ -33,10 +44,16 @@ await Promise.all([
 ]);
 
 // CommonJS declarations: the same files as .d.cts, their relative imports pointing at .cjs, so that
-// TypeScript under node16/nodenext types `require("mlpgrad")` as CommonJS (not "masquerading as ESM").
-mkdirSync(at("dist/cjs"), { recursive: true });
-for (const name of readdirSync(at("dist/src"))) {
-  if (!name.endsWith(".d.ts")) continue;
-  const text = readFileSync(at(`dist/src/${name}`), "utf8").replace(/(["'])(\.\.?\/[^"']*?)\.js\1/g, "$1$2.cjs$1");
-  writeFileSync(at(`dist/cjs/${name.replace(/\.d\.ts$/, ".d.cts")}`), text.replace(/\/\/# sourceMappingURL=.*\n?/, ""));
+// TypeScript under node16/nodenext types `require("mlpgrad")` (and the importers, mlpgrad/bullmq) as
+// CommonJS (not "masquerading as ESM"). Subfolders (import/, bullmq/) keep their place.
+function writeCjsDeclarations(folder) {
+  mkdirSync(at(`dist/cjs/${folder}`), { recursive: true });
+  for (const entry of readdirSync(at(`dist/src/${folder}`), { withFileTypes: true })) {
+    const name = `${folder}${entry.name}`;
+    if (entry.isDirectory()) writeCjsDeclarations(`${name}/`);
+    if (!entry.isFile() || !name.endsWith(".d.ts")) continue;
+    const text = readFileSync(at(`dist/src/${name}`), "utf8").replace(/(["'])(\.\.?\/[^"']*?)\.js\1/g, "$1$2.cjs$1");
+    writeFileSync(at(`dist/cjs/${name.replace(/\.d\.ts$/, ".d.cts")}`), text.replace(/\/\/# sourceMappingURL=.*\n?/, ""));
+  }
 }
+writeCjsDeclarations("");

@@ -11,9 +11,9 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const stamp = join(root, "dist/.build-stamp");
-// Everything the build reads; src/wasm.generated.ts is written by it.
+// Everything the build reads; src/wasm*.generated.ts are written by it.
 const INPUTS = ["assembly", "src", "tests", "examples", "scripts", "types", "asconfig.json", "tsconfig.json", "package.json", "package-lock.json"];
-const GENERATED = new Set([join(root, "src/wasm.generated.ts")]);
+const GENERATED = new Set([join(root, "src/wasm.generated.ts"), join(root, "src/wasm-scalar.generated.ts")]);
 
 if (process.argv.includes("--stamp")) {
   writeFileSync(stamp, `${new Date().toISOString()}\n`);

@@ -2,9 +2,10 @@
  * Loading the kernels: compile once, instantiate per engine.
  *
  * The SIMD and scalar builds come embedded in the package (base64, generated at build time), so
- * init() needs no file system or network. The SIMD build is used when WebAssembly.validate accepts it
- * and the runtime has DecompressionStream: it is embedded gzip-compressed, a third of the bytes a browser
- * app downloads (scripts/embed-wasm.mjs). The scalar build is embedded as it is.
+ * init() needs no file system or network. The SIMD build is used when WebAssembly.validate accepts it.
+ * Both are embedded gzip-compressed (scripts/embed-wasm.mjs: a third fewer bytes for a browser app to
+ * download; the scalar one in a module imported only where SIMD is missing) and unpacked once, by Node's zlib in the node entry, DecompressionStream where the runtime
+ * has it, else by inflate.ts.
  * Compiled modules are cached as promises, so concurrent first calls share one compile. Edge runtimes
  * that forbid compiling from bytes pass the compiled WebAssembly.Module they import instead.
  *
@@ -17,7 +18,8 @@ import { Engine, checkKernelExports, type GradientFunction } from "./engine.js";
 import { MLPError, describe } from "./errors.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { MLP } from "./network.js";
-import { SCALAR_WASM, SIMD_WASM_GZIP } from "./wasm.generated.js";
+import { gunzip } from "./inflate.js";
+import { SIMD_WASM_GZIP } from "./wasm.generated.js";
 
 /** Where the kernel module comes from: compiled already, bytes, a URL, or a fetch Response. */
 export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Response | PromiseLike<Response>;
@@ -115,8 +117,6 @@ export function threadsUnavailable(): string | undefined {
       threadsProblem = `the page is not cross-origin isolated (crossOriginIsolated is false), so it cannot share memory with workers; ${headers}`;
     } else if (!hasSimd()) {
       threadsProblem = "the threads build needs WebAssembly SIMD, which this runtime does not support";
-    } else if (!canUnpack()) {
-      threadsProblem = NO_UNPACK;
     } else if (!WebAssembly.validate(THREADS_PROBE)) {
       threadsProblem = "this runtime's WebAssembly has no shared memory (the threads proposal)";
     } else {
@@ -131,22 +131,24 @@ export function hasThreads(): boolean {
   return threadsUnavailable() === undefined;
 }
 
-/** Whether this runtime can unpack the embedded SIMD build (gzip, through DecompressionStream). */
-function canUnpack(): boolean {
-  return typeof DecompressionStream === "function";
+let unpackSync: ((packed: Uint8Array) => Uint8Array) | undefined;
+
+/** @internal Sets a synchronous gunzip for the embedded builds (index.node.ts passes Node's zlib). */
+export function setUnpacker(unpack: (packed: Uint8Array) => Uint8Array): void {
+  unpackSync = unpack;
 }
 
-const NO_UNPACK =
-  "the embedded SIMD build is gzip-compressed and this runtime has no DecompressionStream to unpack it; " +
-  "pass the SIMD build itself as the source (the file mlpgrad/simd.wasm)";
-
-/** The embedded SIMD build's bytes, unpacked. */
-async function simdBytes(): Promise<Uint8Array<ArrayBuffer>> {
+/** An embedded build's bytes: base64 of gzip, unpacked. */
+async function unpack(base64: string): Promise<Uint8Array<ArrayBuffer>> {
+  const packed = decodeBase64(base64);
   try {
-    // Streams by hand, not through Response: Node's Response compiles a WebAssembly HTTP parser on first use.
+    if (unpackSync !== undefined) return new Uint8Array(unpackSync(packed));
+    if (typeof DecompressionStream !== "function") return new Uint8Array(gunzip(packed));
+    // Native where there is one. Streamed by hand, not through Response: Node's Response compiles a
+    // WebAssembly HTTP parser on first use.
     const stream = new DecompressionStream("gzip");
     const writer = stream.writable.getWriter();
-    void writer.write(decodeBase64(SIMD_WASM_GZIP));
+    void writer.write(packed);
     void writer.close();
     const reader = stream.readable.getReader();
     const chunks: Uint8Array[] = [];
@@ -163,17 +165,16 @@ async function simdBytes(): Promise<Uint8Array<ArrayBuffer>> {
     }
     return bytes;
   } catch (cause) {
-    throw new MLPError("E_SOURCE", `init: the embedded SIMD build could not be unpacked (${(cause as Error).message})`, { cause });
+    throw new MLPError("E_SOURCE", `init: an embedded build could not be unpacked (${(cause as Error).message})`, { cause });
   }
 }
 
 function compileEmbedded(build: "simd" | "scalar" | "threads"): Promise<WebAssembly.Module> {
   let module = compiled.get(build);
   if (module === undefined) {
-    module =
-      build === "scalar"
-        ? compileBytes(decodeBase64(SCALAR_WASM))
-        : simdBytes().then((bytes) => compileBytes(build === "simd" ? bytes : sharedMemoryBuild(bytes)));
+    // The scalar build is imported only here: runtimes with SIMD never load it (its own chunk in a bundle).
+    const packed = build === "scalar" ? import("./wasm-scalar.generated.js").then((m) => m.SCALAR_WASM_GZIP) : Promise.resolve(SIMD_WASM_GZIP);
+    module = packed.then(unpack).then((bytes) => compileBytes(build === "threads" ? sharedMemoryBuild(bytes) : bytes));
     compiled.set(build, module);
     module.catch(() => compiled.delete(build));
   }
@@ -307,9 +308,8 @@ export async function createEngine(options: InitOptions = {}): Promise<Engine> {
   } else if (shared) {
     module = await compileEmbedded("threads");
   } else {
-    const simd = options.simd ?? (hasSimd() && canUnpack());
+    const simd = options.simd ?? hasSimd();
     if (simd && !hasSimd()) throw new MLPError("E_NO_SIMD", "init: { simd: true } was asked for, but this runtime does not support WebAssembly SIMD; leave simd unset to fall back to the scalar build");
-    if (simd && !canUnpack()) throw new MLPError("E_NO_SIMD", `init: { simd: true } was asked for, but ${NO_UNPACK}; or leave simd unset to fall back to the scalar build`);
     module = await compileEmbedded(simd ? "simd" : "scalar");
   }
   const memory = shared

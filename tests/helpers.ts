@@ -122,20 +122,6 @@ export function throwsCode(fn: () => unknown, code: string, ...patterns: RegExp[
 }
 
 /** Both builds, so every case runs on the SIMD and the scalar kernels. */
-/** As throwsCode, for a call that returns a promise: it must reject with MLPError `code`. */
-export async function rejectsCode(fn: () => Promise<unknown>, code: string, ...patterns: RegExp[]): Promise<void> {
-  let error: unknown;
-  try {
-    await fn();
-  } catch (caught) {
-    error = caught;
-  }
-  if (error === undefined) assert.unreachable(`expected an MLPError ${code}, the promise resolved`);
-  throwsCode(() => {
-    throw error;
-  }, code, ...patterns);
-}
-
 export async function engines(): Promise<{ name: string; engine: Engine }[]> {
   return [
     { name: "simd", engine: await createEngine({ simd: true }) },

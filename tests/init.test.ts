@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { throwsCode, rejectsCode, randomCase, closeTo } from "./helpers.js";
+import { throwsCode, randomCase, closeTo } from "./helpers.js";
 import * as ref from "./reference.js";
 
 type InitModule = typeof import("../src/init.js");
@@ -121,23 +121,34 @@ test("createEngine({ simd }) picks the build; hasSimd() reports the runtime", as
   assert.is((await m.createEngine()).simd, true);
 });
 
-test("without DecompressionStream (Firefox 89–112), the default is the scalar build; simd: true and threads say why", async () => {
+test("without DecompressionStream (Safari before 16.4), inflate.ts unpacks the embedded builds", async () => {
   const m = await freshInit();
   const saved = globalThis.DecompressionStream;
   (globalThis as { DecompressionStream?: unknown }).DecompressionStream = undefined;
   try {
-    const engine = await m.createEngine();
-    assert.is(engine.simd, false, "falls back to the scalar build");
-    closeTo(engine.createMLP(c.spec).gradient(c.x), expected, 1e-12, "scalar fallback gradient");
-    await rejectsCode(() => m.createEngine({ simd: true }), "E_NO_SIMD", /no DecompressionStream.*mlpgrad\/simd\.wasm/);
-    await rejectsCode(() => m.createEngine({ shared: true }), "E_NO_THREADS", /no DecompressionStream/);
-    // The SIMD build given as a source needs no unpacking.
-    assert.is((await m.createEngine({ source: wasm("simd") })).simd, true);
+    for (const simd of [true, false]) {
+      const engine = await m.createEngine({ simd });
+      assert.is(engine.simd, simd);
+      closeTo(engine.createMLP(c.spec).gradient(c.x), expected, 1e-12, `${simd ? "SIMD" : "scalar"} build unpacked by inflate.ts`);
+    }
+    const shared = await m.createEngine({ shared: true });
+    closeTo(shared.createMLP(c.spec).gradient(c.x), expected, 1e-12, "threads build from the unpacked SIMD bytes");
   } finally {
     globalThis.DecompressionStream = saved;
   }
-  // With it back, a fresh module unpacks the embedded SIMD build.
-  assert.is((await (await freshInit()).createEngine()).simd, true);
+});
+
+test("the node entry unpacks the embedded builds with node:zlib", async () => {
+  const m = await freshInit();
+  let calls = 0;
+  const { gunzipSync } = await import("node:zlib");
+  m.setUnpacker((packed) => {
+    calls++;
+    return gunzipSync(packed);
+  });
+  const engine = await m.createEngine();
+  assert.is(calls, 1);
+  closeTo(engine.createMLP(c.spec).gradient(c.x), expected, 1e-12, "gradient");
 });
 
 test("without WebAssembly, init rejects with E_NO_WASM", async () => {
