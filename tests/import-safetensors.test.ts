@@ -9,6 +9,7 @@ import { createServer } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { fromSafetensors } from "../src/import/safetensors.node.js";
 import { fromSafetensors as fromSafetensorsDefault } from "../src/import/safetensors.js";
@@ -215,6 +216,9 @@ test("sources: path, file: URL, http URL (node build); bytes and http URL (defau
     await rejectsCode(fromSafetensors(join(dir, "missing.safetensors"), { activations: "identity" }), "E_SOURCE", /could not read/);
     await rejectsCode(fromSafetensors(new URL(`http://127.0.0.1:${port}/nope`), { activations: "identity" }), "E_SOURCE", /HTTP 404/);
     await rejectsCode(fromSafetensors(42 as never, { activations: "identity" }), "E_SOURCE", /expected bytes/);
+    // The CommonJS build (require("mlpgrad/safetensors")) reads a path too.
+    const required = createRequire(import.meta.url)("../../dist/safetensors.node.cjs") as { fromSafetensors: typeof fromSafetensors };
+    assert.equal(await required.fromSafetensors(path, { activations: "identity" }), expected);
   } finally {
     server.close();
     rmSync(dir, { recursive: true });
