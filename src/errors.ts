@@ -19,7 +19,8 @@ export type MLPErrorCode =
   | "E_TOO_LARGE" // the network does not fit in WebAssembly memory
   | "E_NO_THREADS" // threads were demanded (requireThreads, createEngine({ shared: true })) but shared memory or workers are unavailable
   | "E_OPTIONS" // an option of createMLPPool has an invalid value (threads not a positive integer…)
-  | "E_WORKER"; // a worker thread failed or exited while running part of a batch
+  | "E_WORKER" // a worker thread failed or exited while running part of a batch
+  | "E_JOB"; // a queue job (mlpgrad/bullmq) failed for a reason other than its rows: bad job data, a model that could not be loaded, a worker that died too often
 
 /** Where a failure happened and what was expected; fields are present only where they apply. */
 export interface MLPErrorDetails {
