@@ -145,8 +145,6 @@ export async function runRows(queue: Queue, options: RunOptions): Promise<RunRes
   const signal = options.signal;
   signal?.throwIfAborted();
 
-  const events = options.queueEvents ?? new QueueEvents(queue.name, { connection: queue.opts.connection, prefix: queue.opts.prefix });
-  const ownEvents = options.queueEvents === undefined;
   const jobOptions: JobsOptions = {
     attempts: options.attempts ?? 3,
     backoff: options.backoff ?? { type: "exponential", delay: 1000 },
@@ -159,6 +157,7 @@ export async function runRows(queue: Queue, options: RunOptions): Promise<RunRes
   const results: (Rows | undefined)[] = [];
   const counts: number[] = [];
   const failures: JobFailure[] = [];
+  const removals: Promise<unknown>[] = [];
   let width = -1;
   let outType: Precision | undefined;
   let rowsDone = 0;
@@ -175,14 +174,19 @@ export async function runRows(queue: Queue, options: RunOptions): Promise<RunRes
   const progress = (): void =>
     options.onProgress?.({ rowsDone, rowsTotal, jobsCompleted: completed, jobsFailed: failures.length, jobsInFlight: pending.size });
 
-  const settle = async (id: string, outcome: { result: RowsJobResult } | { reason: string }): Promise<void> => {
+  const settle = (id: string, outcome: { result: RowsJobResult } | { reason: string }): void => {
     const entry = pending.get(id);
     if (entry === undefined) return; // another path (event or poll) took it first
     pending.delete(id);
     const { chunk } = entry;
     if ("result" in outcome) {
       const r = outcome.result;
-      const values = r?.format === JOB_FORMAT && r.first === chunk.first && r.count === chunk.count ? decodeValues(r.data, r.dtype, `result of job ${id}`) : undefined;
+      let values: Rows | undefined;
+      try {
+        if (r?.format === JOB_FORMAT && r.first === chunk.first && r.count === chunk.count) values = decodeValues(r.data, r.dtype, `result of job ${id}`);
+      } catch {
+        values = undefined; // reported just below, as a result of the wrong shape
+      }
       if (values === undefined || (width >= 0 && r.width !== width) || values.length !== chunk.count * r.width) {
         failures.push({ jobId: id, first: chunk.first, count: chunk.count, code: "E_JOB", message: `job ${id} returned ${describe(r)} instead of rows ${chunk.first}..${chunk.first + chunk.count - 1}: are the workers the same mlpgrad version?` });
       } else {
@@ -196,13 +200,13 @@ export async function runRows(queue: Queue, options: RunOptions): Promise<RunRes
       failures.push({ jobId: id, first: chunk.first, count: chunk.count, code, ...(row === undefined ? {} : { row }), message });
     }
     rowsDone += chunk.count;
-    if (!options.keepJobs) await queue.remove(id).catch(() => 0);
     progress();
     notify();
+    if (!options.keepJobs) removals.push(queue.remove(id).catch(() => 0));
   };
 
   const onCompleted = ({ jobId: id, returnvalue }: { jobId: string; returnvalue: unknown }): void => {
-    if (pending.has(id)) void settle(id, { result: returnvalue as RowsJobResult });
+    if (pending.has(id)) settle(id, { result: returnvalue as RowsJobResult });
   };
   // "failed" also fires for an attempt that will be retried: look at the job before believing it.
   const onFailed = ({ jobId: id }: { jobId: string }): void => {
@@ -220,10 +224,16 @@ export async function runRows(queue: Queue, options: RunOptions): Promise<RunRes
     }
     if (job.finishedOn === undefined) return;
     const state = await job.getState();
-    if (state === "completed") await settle(id, { result: job.returnvalue as RowsJobResult });
-    else if (state === "failed") await settle(id, { reason: job.failedReason });
+    if (state === "completed") settle(id, { result: job.returnvalue as RowsJobResult });
+    else if (state === "failed") settle(id, { reason: job.failedReason });
   };
 
+  // Created last, after every check that can throw, so that nothing is left open on a bad argument.
+  const events = options.queueEvents ?? new QueueEvents(queue.name, { connection: queue.opts.connection, prefix: queue.opts.prefix });
+  const ownEvents = options.queueEvents === undefined;
+  // Connection errors (Redis restarting) are retried by ioredis; unheard, an "error" event would throw.
+  const onError = (): void => {};
+  events.on("error", onError);
   let polling = false;
   const timer = setInterval(() => {
     if (polling) return;
@@ -252,6 +262,7 @@ export async function runRows(queue: Queue, options: RunOptions): Promise<RunRes
     }
     if (rowsTotal === undefined) rowsTotal = counts.reduce((a, b) => a + b, 0);
     while (pending.size > 0 && !signal?.aborted) await changed();
+    await Promise.all(removals);
     if (signal?.aborted) {
       await Promise.all([...pending.keys()].map((id) => queue.remove(id).catch(() => 0)));
       throw signal.reason;
@@ -262,6 +273,7 @@ export async function runRows(queue: Queue, options: RunOptions): Promise<RunRes
     events.off("completed", onCompleted);
     events.off("failed", onFailed);
     if (ownEvents) await events.close();
+    events.off("error", onError);
   }
 
   const result = gather(results, counts, Math.max(width, 0), outType ?? dtype, runId, failures);

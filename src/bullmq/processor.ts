@@ -72,18 +72,20 @@ export class ModelCache {
       this.byKey.set(key!, found);
       return found;
     }
-    const built = this.build(ref);
+    const built = this.build(ref, key);
     if (key !== undefined) this.remember(key, built);
     return built;
   }
 
-  private async build(ref: ModelRef): Promise<MLP> {
+  private async build(ref: ModelRef, key: string | undefined): Promise<MLP> {
     const { text, hash } = await loadModel(ref);
     if (ref.hash !== undefined && ref.hash !== hash) {
       throw new UnrecoverableError(
         failureText("E_JOB", undefined, `model ${where(ref)} has SHA-256 ${hash}, but the run was enqueued for ${ref.hash}: the model changed after enqueueing; enqueue the run again with a new runId`),
       );
     }
+    // The same text under another key (a path, then its hash; or inline again): one network for both.
+    if (key === hash) return this.parse(text, ref);
     const same = this.byKey.get(hash);
     if (same !== undefined) return same;
     const network = this.parse(text, ref);
