@@ -371,7 +371,10 @@ function vector(v: ArrayLike<number> | undefined): number[] {
   if (v === undefined || v === null || typeof v !== "object" || typeof v.length !== "number") {
     throw new MLPError("E_INPUT", `v: method "vjp" needs v, an array of n_L numbers, got ${describe(v)}`);
   }
-  return Array.from(v);
+  const list = Array.from(v);
+  const bad = list.findIndex((value) => typeof value !== "number" || !Number.isFinite(value));
+  if (bad >= 0) throw new MLPError("E_NONFINITE", `v[${bad}] is ${String(list[bad])}: v must hold finite numbers`, { index: bad, actual: list[bad] });
+  return list;
 }
 
 /** The reference jobs carry, n_1, and the precision when known; hashes inline models and local files. */

@@ -170,7 +170,7 @@ export async function processRows(job: RowsJob, models: ModelCache): Promise<Row
   const width = resultWidth(data.method, n1, network.outputSize);
   let out: Vector;
   try {
-    out = run(network, data, xs, width);
+    out = await run(network, data, xs, width);
   } catch (error) {
     if (!(error instanceof MLPError)) throw error;
     throw unrecoverable(error, first, n1, job.id);
@@ -178,27 +178,57 @@ export async function processRows(job: RowsJob, models: ModelCache): Promise<Row
   return { format: JOB_FORMAT, first, count: data.count, width, dtype: network.precision, data: encodeValues(out) };
 }
 
-/** The rows through the method; batch methods run the blocked kernels, per-row ones loop. */
-function run(network: MLP, data: RowsJobData, xs: Float32Array | Float64Array, width: number): Vector {
+/**
+ * Rows per slice of a job. Between slices the processor yields to the event loop, so that BullMQ can
+ * renew the job's lock (every lockDuration / 2) while a long job runs in process: a job that blocked the
+ * loop for longer than lockDuration would be taken for stalled and run again elsewhere. A multiple of the
+ * kernels' 64-row block (BATCH_BLOCK), so slicing leaves every result bit for bit as one call gives it.
+ */
+export const SLICE_ROWS = 512;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The rows through the method, slice by slice; batch methods run the blocked kernels, per-row ones loop. */
+async function run(network: MLP, data: RowsJobData, xs: Float32Array | Float64Array, width: number): Promise<Vector> {
   const n1 = network.inputSize;
-  if (data.method === "gradient") return network.gradientBatch(xs);
-  if (data.method === "value") return network.forwardBatch(xs);
   const out = network.precision === "f32" ? new Float32Array(data.count * width) : new Float64Array(data.count * width);
-  for (let r = 0; r < data.count; r++) {
-    const x = xs.subarray(r * n1, (r + 1) * n1);
-    const into = out.subarray(r * width, (r + 1) * width);
+  for (let r0 = 0; r0 < data.count; r0 += SLICE_ROWS) {
+    const rows = Math.min(SLICE_ROWS, data.count - r0);
     try {
-      if (data.method === "jacobian") network.jacobian(x, into);
-      else network.vjp(x, data.v ?? [], into);
+      if (data.method === "gradient" || data.method === "value") {
+        const slice = xs.subarray(r0 * n1, (r0 + rows) * n1);
+        const into = out.subarray(r0 * width, (r0 + rows) * width);
+        if (data.method === "gradient") network.gradientBatch(slice, into);
+        else network.forwardBatch(slice, into);
+      } else {
+        for (let r = r0; r < r0 + rows; r++) rowAt(network, data, xs, out, r, width, r0);
+      }
     } catch (error) {
-      // Report the element as if the rows were one flat xs, as the batch methods do.
+      // Report the element as if the job's rows were one flat xs, as one batch call would.
       if (error instanceof MLPError && error.code === "E_NONFINITE" && error.layer === 1) {
-        throw new MLPError("E_NONFINITE", error.message, { layer: 1, index: r * n1 + (error.index ?? 0), actual: error.actual });
+        throw new MLPError("E_NONFINITE", error.message, { layer: 1, index: r0 * n1 + (error.index ?? 0), actual: error.actual });
       }
       throw error;
     }
+    if (r0 + rows < data.count) await nextTurn();
   }
   return out;
+}
+
+/** Row r of a per-row method (jacobian, vjp) into its place in out; errors index from the slice start r0. */
+function rowAt(network: MLP, data: RowsJobData, xs: Float32Array | Float64Array, out: Vector, r: number, width: number, r0: number): void {
+  const n1 = network.inputSize;
+  const x = xs.subarray(r * n1, (r + 1) * n1);
+  const into = out.subarray(r * width, (r + 1) * width);
+  try {
+    if (data.method === "jacobian") network.jacobian(x, into);
+    else network.vjp(x, data.v ?? [], into);
+  } catch (error) {
+    if (error instanceof MLPError && error.code === "E_NONFINITE" && error.layer === 1) {
+      throw new MLPError("E_NONFINITE", error.message, { layer: 1, index: (r - r0) * n1 + (error.index ?? 0), actual: error.actual });
+    }
+    throw error;
+  }
 }
 
 /**
