@@ -9,9 +9,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Queue } from "bullmq";
 import { createEngine, type MLP, type MLPSpec } from "../src/index.js";
 import {
@@ -43,7 +44,7 @@ interface WorkerProcess {
   onLine?: (line: string) => void;
 }
 
-async function startWorker(port: number, queue: string, mode: "inprocess" | "sandboxed" = "inprocess", options: object = FAST_STALL): Promise<WorkerProcess> {
+async function startWorker(port: number, queue: string, mode: "inprocess" | "sandboxed" | "bundle" = "inprocess", options: object = FAST_STALL): Promise<WorkerProcess> {
   const child = track(spawn(process.execPath, [WORKER, String(port), queue, mode, JSON.stringify(options)], { stdio: ["ignore", "pipe", "inherit"] }));
   const worker: WorkerProcess = { child, lines: [] };
   let partial = "";
@@ -180,6 +181,21 @@ test("processRows: jobs longer than a slice equal one gradientBatch bit for bit,
   }
 });
 
+test("the mlpgrad/bullmq bundles (ESM and CJS) export the API, keep bullmq external, and point at a sandboxed processor", async () => {
+  const esm = (await import("mlpgrad/bullmq")) as typeof import("../src/bullmq/index.js");
+  const cjs = createRequire(import.meta.url)("mlpgrad/bullmq") as typeof import("../src/bullmq/index.js");
+  for (const [name, api] of [["esm", esm], ["cjs", cjs]] as const) {
+    for (const key of ["runRows", "createProcessor", "processRows", "RunError", "encodeValues"] as const) assert.type(api[key], "function", `${name} ${key}`);
+    assert.match(api.processorFile, /dist[\\/]bullmq[\\/]sandboxed\.js$/, name);
+    assert.ok(existsSync(api.processorFile), `${name}: ${api.processorFile} exists`);
+  }
+  const sandboxed = (await import(pathToFileURL(esm.processorFile).href)) as { default: unknown };
+  assert.type(sandboxed.default, "function");
+  const bundleDir = dirname(esm.processorFile);
+  assert.match(readFileSync(join(bundleDir, "index.js"), "utf8"), /from "bullmq"/);
+  assert.match(readFileSync(join(bundleDir, "index.cjs"), "utf8"), /require\("bullmq"\)/);
+});
+
 if (!hasRedis()) {
   console.log("skipped: no redis-server (install Debian's redis-server to run the mlpgrad/bullmq queue tests)");
 } else {
@@ -231,8 +247,8 @@ if (!hasRedis()) {
     }
   });
 
-  test("value, jacobian, vjp and gradient against the f64 reference, on a sandboxed processor, from an async iterable", async () => {
-    const workers = [await startWorker(redis.port, "methods", "sandboxed")];
+  test("value, jacobian, vjp and gradient against the f64 reference, on sandboxed processors (source and bundle), from an async iterable", async () => {
+    const workers = [await startWorker(redis.port, "methods", "sandboxed"), await startWorker(redis.port, "methods", "bundle")];
     const queue = queueOn(redis.port, "methods");
     try {
       const wide = randomCase([5, 7, 3], ["tanh", "sigmoid"], "f64", 3);
@@ -252,6 +268,7 @@ if (!hasRedis()) {
       const grad = await runRows(queue, { model: { json: JSON.stringify(scalar.spec) }, xs: stream(xg), jobSize: 5 });
       assert.is(value.rows, m);
       assert.is(jac.width, 15);
+      for (const w of workers) assert.ok(w.lines.some((l) => l.startsWith("completed ")), "both sandboxed workers (source, bundle) ran jobs");
       for (let i = 0; i < m; i++) {
         const J = refJacobian(wide.ref, xw[i]);
         closeTo(value.output.subarray(i * 3, i * 3 + 3), forward(wide.ref, xw[i]), 1e-13, `value row ${i}`);
