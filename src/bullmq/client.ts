@@ -217,15 +217,17 @@ export async function runRows(queue: Queue, options: RunOptions): Promise<RunRes
   const check = async (id: string): Promise<void> => {
     const entry = pending.get(id);
     if (entry === undefined) return;
-    const job = (await queue.getJob(id)) as Job | undefined;
-    if (job === undefined || job === null) {
+    // The state alone first: fetching the job would bring its rows over the wire on every poll.
+    const state = await queue.getJobState(id);
+    if (state === "unknown") {
       if (pending.has(id)) await queue.add(options.jobName ?? "mlpgrad", entry.data, { ...jobOptions, jobId: id });
       return;
     }
-    if (job.finishedOn === undefined) return;
-    const state = await job.getState();
+    if (state !== "completed" && state !== "failed") return;
+    const job = (await queue.getJob(id)) as Job | undefined;
+    if (job === undefined || job === null) return;
     if (state === "completed") settle(id, { result: job.returnvalue as RowsJobResult });
-    else if (state === "failed") settle(id, { reason: job.failedReason });
+    else settle(id, { reason: job.failedReason });
   };
 
   // Created last, after every check that can throw, so that nothing is left open on a bad argument.
