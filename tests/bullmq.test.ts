@@ -429,6 +429,15 @@ if (!hasRedis()) {
         assert.match(error?.message ?? "", pattern);
       }
       assert.is(await queue.count(), 0);
+      // A short row after two whole jobs: E_INPUT naming it, and the two enqueued jobs taken back.
+      async function* rows() {
+        for (let i = 0; i < 25; i++) yield [i, 1, 2];
+        yield [1, 2];
+      }
+      const error = await runRows(queue, { model: spec, xs: rows(), jobSize: 10 }).then(() => undefined, (e: { code?: string; message?: string }) => e);
+      assert.is(error?.code, "E_INPUT");
+      assert.match(error?.message ?? "", /xs row 25: expected n_1 = 3 numbers, got 2/);
+      assert.is(await queue.count(), 0, "jobs enqueued before the bad row are removed");
     } finally {
       await queue.close();
     }

@@ -265,10 +265,11 @@ export async function runRows(queue: Queue, options: RunOptions): Promise<RunRes
     if (rowsTotal === undefined) rowsTotal = counts.reduce((a, b) => a + b, 0);
     while (pending.size > 0 && !signal?.aborted) await changed();
     await Promise.all(removals);
-    if (signal?.aborted) {
-      await Promise.all([...pending.keys()].map((id) => queue.remove(id).catch(() => 0)));
-      throw signal.reason;
-    }
+    if (signal?.aborted) throw signal.reason;
+  } catch (error) {
+    // Cancelled, or xs failed mid-way: take back the jobs that have not started (a running one cannot be removed).
+    await Promise.all([...pending.keys()].map((id) => queue.remove(id).catch(() => 0)));
+    throw error;
   } finally {
     clearInterval(timer);
     signal?.removeEventListener("abort", onAbort);
