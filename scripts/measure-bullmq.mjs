@@ -1,12 +1,18 @@
-// Measurement (not a test): mlpgrad/bullmq throughput on this machine. A redis-server of its own (free
-// port, temporary dir, no persistence), a 100-256-256-1 f32 network (the tests' shape), gradients of M
-// rows: in process (one gradientBatch call) against runRows on 1 and 2 worker processes (in-process
-// processor, concurrency 1), for several job sizes. The overhead of a job size is (T − T_in-process) / T
-// with one worker; a least-squares fit T/jobs = a + b·S splits it into a per-job part a and a per-row
-// part b (base64, Redis, copies), to be compared with the compute time c per row. Every figure is the
-// median of ROUNDS runs; the load average is printed before and after (the machine is shared).
-// Run after `npm run build`: node scripts/measure-bullmq.mjs [rounds] [rows]
-// (it also runs as a worker: node scripts/measure-bullmq.mjs --worker <port> <queue>)
+// Measurement (not a test): mlpgrad/bullmq throughput and overhead on this machine. A redis-server of its
+// own (free port, temporary dir, no persistence), a 100-256-256-1 f32 network (the tests' shape), and the
+// gradients of M rows: in process (one gradientBatch call) against runRows on 1 and 2 worker processes
+// (in-process processor, concurrency 1), for several job sizes.
+//
+// Two views, because the machine is shared (other processes come and go):
+//  - wall time: rows/s, and T_in-process / T per round (both measured back to back in the same round,
+//    so drift hits both), median over rounds;
+//  - CPU time, which other processes do not inflate: the CPU of client + workers + Redis for a run
+//    against the CPU of the in-process call. The difference, per job, is fitted as a + b·S (a per job,
+//    b per row: base64, JSON framing, copies through Redis), which gives the job size S above which
+//    the overhead is under 5%: (a + bS) / (cS) < 5%, c the compute CPU per row.
+// The load average is printed before and after.
+// Run after `npm run build`: node scripts/measure-bullmq.mjs [rounds] [rows] [sizes, e.g. 100-256-256-1] [worker concurrency]
+// (it also runs as a worker: node scripts/measure-bullmq.mjs --worker <port> <queue> <concurrency>)
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -14,14 +20,27 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
 import { createProcessor, runRows } from "../dist/bullmq/index.js";
 import { createEngine } from "../dist/mlpgrad.js";
 
 const connection = (port) => ({ host: "127.0.0.1", port, maxRetriesPerRequest: null });
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 if (process.argv[2] === "--worker") {
-  const [port, queueName] = process.argv.slice(3);
-  const worker = new Worker(queueName, createProcessor(), { connection: connection(Number(port)), concurrency: 1 });
+  const [port, queueName, concurrency] = process.argv.slice(3);
+  // After each job: the ms it spent inside the processor, and this process's CPU ms so far.
+  const processRows = createProcessor();
+  const timed = async (job) => {
+    const t = performance.now();
+    const result = await processRows(job);
+    process.stdout.write(`busy ${performance.now() - t} cpu ${cpuMs()}\n`);
+    return result;
+  };
+  const worker = new Worker(queueName, timed, { connection: connection(Number(port)), concurrency: Number(concurrency ?? 1) });
   worker.on("error", () => {});
   await worker.waitUntilReady();
   process.stdout.write("ready\n");
@@ -34,14 +53,14 @@ async function main() {
   const ROUNDS = Number(process.argv[2] ?? 5);
   const M = Number(process.argv[3] ?? 20000);
   const SIZES = [64, 256, 1024, 4096, 16384].filter((s) => s <= M);
-  const sizes = [100, 256, 256, 1];
+  const sizes = (process.argv[4] ?? "100-256-256-1").split("-").map(Number);
+  const CONCURRENCY = Number(process.argv[5] ?? 1);
   const median = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1];
   const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
-  console.log(`load average before: ${load()}   (${ROUNDS} rounds, M = ${M} rows, network ${sizes.join("-")} f32)`);
+  console.log(`load average before: ${load()}   (${ROUNDS} rounds, M = ${M} rows, network ${sizes.join("-")} f32, worker concurrency ${CONCURRENCY})`);
 
   const children = new Set();
-  const cleanup = () => children.forEach((c) => c.kill("SIGKILL"));
-  process.on("exit", cleanup);
+  process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
   process.on("SIGINT", () => process.exit(130));
   process.on("SIGTERM", () => process.exit(143));
   const dir = mkdtempSync(join(tmpdir(), "mlpgrad-measure-"));
@@ -73,78 +92,110 @@ async function main() {
   writeFileSync(path, JSON.stringify(spec));
   const xs = Float32Array.from({ length: M * sizes[0] }, () => random() * 2);
   const net = (await createEngine()).createMLP(spec);
-
-  // In process.
   const out = new Float32Array(M * sizes[0]);
   net.gradientBatch(xs, out);
-  const local = [];
-  for (let r = 0; r < ROUNDS; r++) {
+  net.gradientBatch(xs, out);
+  const local = () => {
+    const c = cpuMs();
     const t = performance.now();
     net.gradientBatch(xs, out);
-    local.push(performance.now() - t);
-  }
-  const tLocal = median(local);
-  const c = tLocal / M;
-  console.log(`in process, gradientBatch: ${(M / tLocal * 1000).toFixed(0)} rows/s (${(c * 1000).toFixed(1)} µs a row)`);
+    return { wall: performance.now() - t, cpu: cpuMs() - c };
+  };
 
   const queue = new Queue("measure", { connection: connection(port) });
   queue.on("error", () => {});
+  const client = new Redis(connection(port));
+  const redisCpu = async () => {
+    const info = await client.info("cpu");
+    const get = (k) => Number(new RegExp(`^${k}:([\\d.]+)`, "m").exec(info)[1]);
+    return (get("used_cpu_user") + get("used_cpu_sys")) * 1000;
+  };
   const script = fileURLToPath(import.meta.url);
   const workers = [];
+  let busy = 0; // ms inside the processors since the run began
+  const workerCpu = new Map(); // last CPU ms each worker reported
   const startWorker = async () => {
-    const child = spawn(process.execPath, [script, "--worker", String(port), "measure"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [script, "--worker", String(port), "measure", String(CONCURRENCY)], { stdio: ["ignore", "pipe", "inherit"] });
     children.add(child);
     await lineFrom(child, /^ready$/m);
+    child.stdout.on("data", (chunk) => {
+      for (const m of String(chunk).matchAll(/^busy ([\d.]+) cpu ([\d.]+)$/gm)) {
+        busy += Number(m[1]);
+        workerCpu.set(child, Number(m[2]));
+      }
+    });
     workers.push(child);
   };
-  const timeRun = async (jobSize) => {
+  const sumWorkerCpu = () => [...workerCpu.values()].reduce((a, b) => a + b, 0);
+  const distributed = async (jobSize) => {
+    busy = 0;
+    const w0 = sumWorkerCpu();
+    const r0 = await redisCpu();
+    const c0 = cpuMs();
     const t = performance.now();
     const result = await runRows(queue, { model: { path }, xs, jobSize, maxInFlight: 8, pollInterval: 5000 });
-    const ms = performance.now() - t;
+    const wall = performance.now() - t;
+    const c1 = cpuMs();
+    await new Promise((r) => setTimeout(r, 50)); // the last "cpu" line of each worker
+    const parts = { client: c1 - c0, workers: sumWorkerCpu() - w0, redis: (await redisCpu()) - r0 };
+    const cpu = parts.client + parts.workers + parts.redis;
+    if (process.env.MEASURE_PARTS) console.log(`  S = ${jobSize}: CPU ms client ${parts.client.toFixed(0)}, workers ${parts.workers.toFixed(0)}, redis ${parts.redis.toFixed(0)}`);
     for (let i = 0; i < out.length; i++) if (!Object.is(result.output[i], out[i])) throw new Error(`row ${Math.floor(i / sizes[0])} differs from gradientBatch`);
-    return ms;
+    return { wall, cpu, busy };
+  };
+
+  const report = async (label, sizesHere) => {
+    console.log(`\n${label}:`);
+    console.log("job size   jobs    rows/s   wall vs in-process   in processor   CPU overhead   CPU overhead per job");
+    const fit = [];
+    let cLocal = [];
+    const perSize = new Map(sizesHere.map((S) => [S, { wall: [], ratio: [], cpu: [], inside: [] }]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const S of sizesHere) {
+        const l = local();
+        const d = await distributed(S);
+        const e = perSize.get(S);
+        e.wall.push(d.wall);
+        e.ratio.push(l.wall / d.wall);
+        e.cpu.push({ d: d.cpu, l: l.cpu });
+        e.inside.push(d.busy / d.wall / workers.length);
+        cLocal.push(l.cpu / M);
+      }
+    }
+    for (const S of sizesHere) {
+      const e = perSize.get(S);
+      const jobs = Math.ceil(M / S);
+      const extra = median(e.cpu.map(({ d, l }) => d - l));
+      const share = median(e.cpu.map(({ d, l }) => (d - l) / d));
+      fit.push([S, extra / jobs]);
+      console.log(
+        `${String(S).padStart(8)} ${String(jobs).padStart(6)} ${(M / median(e.wall) * 1000).toFixed(0).padStart(9)} ${(median(e.ratio) * 100).toFixed(0).padStart(19)}% ${(median(e.inside) * 100).toFixed(0).padStart(13)}% ${(share * 100).toFixed(1).padStart(13)}% ${(extra / jobs).toFixed(2).padStart(18)} ms`,
+      );
+    }
+    return { fit, c: median(cLocal) };
   };
 
   await startWorker();
-  await timeRun(4096); // warm up: the worker loads the model, both sides tier up
-  const rows = [];
-  console.log("\n1 worker process:");
-  console.log("job size   jobs    rows/s   vs in-process   overhead   overhead per job");
-  for (const S of SIZES) {
-    const ms = [];
-    for (let r = 0; r < ROUNDS; r++) ms.push(await timeRun(S));
-    const T = median(ms);
-    const jobs = Math.ceil(M / S);
-    rows.push({ S, T, jobs });
-    console.log(
-      `${String(S).padStart(8)} ${String(jobs).padStart(6)} ${(M / T * 1000).toFixed(0).padStart(9)} ${((tLocal / T) * 100).toFixed(0).padStart(13)}% ${(((T - tLocal) / T) * 100).toFixed(1).padStart(9)}% ${(((T - tLocal) / jobs)).toFixed(2).padStart(12)} ms`,
-    );
-  }
-  // (T − T_local)/jobs = a + b·S, least squares over the sizes.
-  const pts = rows.map(({ S, T, jobs }) => [S, (T - tLocal) / jobs]);
-  const n = pts.length;
-  const sx = pts.reduce((s, [x]) => s + x, 0);
-  const sy = pts.reduce((s, [, y]) => s + y, 0);
-  const sxx = pts.reduce((s, [x]) => s + x * x, 0);
-  const sxy = pts.reduce((s, [x, y]) => s + x * y, 0);
+  await distributed(4096); // warm up: the worker loads the model, both sides tier up
+  const one = await report("1 worker process", SIZES);
+  // CPU overhead per job = a + b·S, least squares.
+  const n = one.fit.length;
+  const sx = one.fit.reduce((s, [x]) => s + x, 0);
+  const sy = one.fit.reduce((s, [, y]) => s + y, 0);
+  const sxx = one.fit.reduce((s, [x]) => s + x * x, 0);
+  const sxy = one.fit.reduce((s, [x, y]) => s + x * y, 0);
   const b = (n * sxy - sx * sy) / (n * sxx - sx * sx);
   const a = (sy - b * sx) / n;
-  console.log(`fit: overhead per job = ${a.toFixed(2)} ms + ${(b * 1000).toFixed(1)} µs × rows   (compute: ${(c * 1000).toFixed(1)} µs a row)`);
-  // Overhead share of a job of S rows: (a + bS) / (a + bS + cS) < 5%  ⇔  S > a / (0.05/0.95 · c − b)
-  const limit = 0.05 / 0.95;
-  console.log(b / c >= limit ? `the per-row part alone is ${((b / c) * 100).toFixed(1)}% of compute: no job size brings the overhead under 5%` : `overhead under 5% from about ${Math.ceil(a / (limit * c - b))} rows a job`);
+  const c = one.c;
+  console.log(`fit: CPU overhead per job = ${a.toFixed(2)} ms + ${(b * 1000).toFixed(2)} µs × rows   (compute: ${(c * 1000).toFixed(1)} µs CPU a row)`);
+  console.log(b / c >= 0.05 ? `the per-row part alone is ${((b / c) * 100).toFixed(1)}% of compute: no job size brings the CPU overhead under 5%` : `CPU overhead under 5% from about ${Math.ceil(a / (0.05 * c - b))} rows a job`);
 
-  console.log("\n2 worker processes:");
   await startWorker();
-  await timeRun(4096);
-  for (const S of SIZES.filter((s) => s >= 1024)) {
-    const ms = [];
-    for (let r = 0; r < ROUNDS; r++) ms.push(await timeRun(S));
-    const T = median(ms);
-    console.log(`job size ${S}: ${(M / T * 1000).toFixed(0)} rows/s (${(tLocal / T).toFixed(2)}× in-process)`);
-  }
+  await distributed(4096);
+  await report("2 worker processes", SIZES.filter((s) => s >= 1024));
   console.log(`\nload average after: ${load()}`);
   await queue.close();
+  client.disconnect();
   for (const w of workers) w.kill("SIGTERM");
   redis.kill("SIGTERM");
   process.exit(0);
@@ -153,10 +204,14 @@ async function main() {
 function lineFrom(child, pattern) {
   return new Promise((resolve, reject) => {
     let text = "";
-    child.stdout.on("data", (chunk) => {
+    const onData = (chunk) => {
       text += chunk;
-      if (pattern.test(text)) resolve();
-    });
+      if (pattern.test(text)) {
+        child.stdout.off("data", onData);
+        resolve();
+      }
+    };
+    child.stdout.on("data", onData);
     child.once("exit", (code) => reject(new Error(`child exited with ${code} before ${pattern}`)));
   });
 }

@@ -88,7 +88,10 @@ export function decodeValues(text: unknown, dtype: Precision, what: string): Flo
     });
   }
   if (!LITTLE_ENDIAN) bytes = swapped(bytes, size);
-  // Copy into a fresh, aligned buffer: Buffer.from may hand out a slice of a shared pool at any offset.
+  const length = bytes.byteLength / size;
+  // Large decodes get a buffer of their own, at offset 0: view it. Small ones may be a slice of Node's
+  // shared pool at any offset, so those are copied into a fresh, aligned buffer.
+  if (bytes.byteOffset % size === 0) return dtype === "f32" ? new Float32Array(bytes.buffer, bytes.byteOffset, length) : new Float64Array(bytes.buffer, bytes.byteOffset, length);
   const copy = new ArrayBuffer(bytes.byteLength);
   new Uint8Array(copy).set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   return dtype === "f32" ? new Float32Array(copy) : new Float64Array(copy);
