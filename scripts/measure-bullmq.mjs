@@ -32,12 +32,11 @@ const cpuMs = () => {
 
 if (process.argv[2] === "--worker") {
   const [port, queueName, concurrency] = process.argv.slice(3);
-  // After each job: the ms it spent inside the processor, and this process's CPU ms so far.
+  // After each job: this process's CPU ms so far.
   const processRows = createProcessor();
   const timed = async (job) => {
-    const t = performance.now();
     const result = await processRows(job);
-    process.stdout.write(`busy ${performance.now() - t} cpu ${cpuMs()}\n`);
+    process.stdout.write(`cpu ${cpuMs()}\n`);
     return result;
   };
   const worker = new Worker(queueName, timed, { connection: connection(Number(port)), concurrency: Number(concurrency ?? 1) });
@@ -112,23 +111,18 @@ async function main() {
   };
   const script = fileURLToPath(import.meta.url);
   const workers = [];
-  let busy = 0; // ms inside the processors since the run began
   const workerCpu = new Map(); // last CPU ms each worker reported
   const startWorker = async () => {
     const child = spawn(process.execPath, [script, "--worker", String(port), "measure", String(CONCURRENCY)], { stdio: ["ignore", "pipe", "inherit"] });
     children.add(child);
     await lineFrom(child, /^ready$/m);
     child.stdout.on("data", (chunk) => {
-      for (const m of String(chunk).matchAll(/^busy ([\d.]+) cpu ([\d.]+)$/gm)) {
-        busy += Number(m[1]);
-        workerCpu.set(child, Number(m[2]));
-      }
+      for (const m of String(chunk).matchAll(/^cpu ([\d.]+)$/gm)) workerCpu.set(child, Number(m[1]));
     });
     workers.push(child);
   };
   const sumWorkerCpu = () => [...workerCpu.values()].reduce((a, b) => a + b, 0);
   const distributed = async (jobSize) => {
-    busy = 0;
     const w0 = sumWorkerCpu();
     const r0 = await redisCpu();
     const c0 = cpuMs();
@@ -139,56 +133,62 @@ async function main() {
     await new Promise((r) => setTimeout(r, 50)); // the last "cpu" line of each worker
     const parts = { client: c1 - c0, workers: sumWorkerCpu() - w0, redis: (await redisCpu()) - r0 };
     const cpu = parts.client + parts.workers + parts.redis;
-    if (process.env.MEASURE_PARTS) console.log(`  S = ${jobSize}: CPU ms client ${parts.client.toFixed(0)}, workers ${parts.workers.toFixed(0)}, redis ${parts.redis.toFixed(0)}`);
     for (let i = 0; i < out.length; i++) if (!Object.is(result.output[i], out[i])) throw new Error(`row ${Math.floor(i / sizes[0])} differs from gradientBatch`);
-    return { wall, cpu, busy };
+    return { wall, cpu, parts };
   };
 
   const report = async (label, sizesHere) => {
     console.log(`\n${label}:`);
-    console.log("job size   jobs    rows/s   wall vs in-process   in processor   CPU overhead   CPU overhead per job");
-    const fit = [];
-    let cLocal = [];
-    const perSize = new Map(sizesHere.map((S) => [S, { wall: [], ratio: [], cpu: [], inside: [] }]));
+    console.log("job size   jobs    rows/s   wall vs     CPU µs a row beyond the kernels       CPU overhead");
+    console.log("                            in-process  client   workers   Redis   (c = in-process)   all    workers only");
+    const perSize = new Map(sizesHere.map((S) => [S, []]));
+    const cLocal = [];
     for (let r = 0; r < ROUNDS; r++) {
       for (const S of sizesHere) {
         const l = local();
         const d = await distributed(S);
-        const e = perSize.get(S);
-        e.wall.push(d.wall);
-        e.ratio.push(l.wall / d.wall);
-        e.cpu.push({ d: d.cpu, l: l.cpu });
-        e.inside.push(d.busy / d.wall / workers.length);
+        perSize.get(S).push({ ...d, local: l });
         cLocal.push(l.cpu / M);
       }
     }
+    const c = median(cLocal);
+    const fits = { all: [], workers: [] };
     for (const S of sizesHere) {
-      const e = perSize.get(S);
+      const runs = perSize.get(S);
       const jobs = Math.ceil(M / S);
-      const extra = median(e.cpu.map(({ d, l }) => d - l));
-      const share = median(e.cpu.map(({ d, l }) => (d - l) / d));
-      fit.push([S, extra / jobs]);
+      const us = (f) => (median(runs.map(f)) / M) * 1000;
+      const client = us((d) => d.parts.client);
+      const workersExtra = us((d) => d.parts.workers - d.local.cpu);
+      const redisCpu = us((d) => d.parts.redis);
+      const all = median(runs.map((d) => (d.cpu - d.local.cpu) / d.cpu));
+      const workersOnly = median(runs.map((d) => (d.parts.workers - d.local.cpu) / d.parts.workers));
+      fits.all.push([S, median(runs.map((d) => d.cpu - d.local.cpu)) / jobs]);
+      fits.workers.push([S, median(runs.map((d) => d.parts.workers - d.local.cpu)) / jobs]);
       console.log(
-        `${String(S).padStart(8)} ${String(jobs).padStart(6)} ${(M / median(e.wall) * 1000).toFixed(0).padStart(9)} ${(median(e.ratio) * 100).toFixed(0).padStart(19)}% ${(median(e.inside) * 100).toFixed(0).padStart(13)}% ${(share * 100).toFixed(1).padStart(13)}% ${(extra / jobs).toFixed(2).padStart(18)} ms`,
+        `${String(S).padStart(8)} ${String(jobs).padStart(6)} ${(M / median(runs.map((d) => d.wall)) * 1000).toFixed(0).padStart(9)} ${(median(runs.map((d) => d.local.wall / d.wall)) * 100).toFixed(0).padStart(9)}%  ${client.toFixed(1).padStart(7)} ${workersExtra.toFixed(1).padStart(9)} ${redisCpu.toFixed(1).padStart(7)}   (${(c * 1000).toFixed(1)})  ${(all * 100).toFixed(1).padStart(12)}% ${(workersOnly * 100).toFixed(1).padStart(9)}%`,
       );
     }
-    return { fit, c: median(cLocal) };
+    return { fits, c };
+  };
+
+  /** Overhead per job = a + b·S (least squares), and the S above which (a + bS) / (cS) < 5%. */
+  const threshold = (what, points, c) => {
+    const n = points.length;
+    const sx = points.reduce((s, [x]) => s + x, 0);
+    const sy = points.reduce((s, [, y]) => s + y, 0);
+    const sxx = points.reduce((s, [x]) => s + x * x, 0);
+    const sxy = points.reduce((s, [x, y]) => s + x * y, 0);
+    const b = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    const a = (sy - b * sx) / n;
+    const verdict = b / c >= 0.05 ? `the per-row part alone is ${((b / c) * 100).toFixed(1)}% of the compute: no job size brings it under 5%` : `under 5% from about ${Math.ceil(a / (0.05 * c - b))} rows a job`;
+    console.log(`${what}: ${a.toFixed(2)} ms a job + ${(b * 1000).toFixed(2)} µs a row (compute ${(c * 1000).toFixed(1)} µs CPU a row): ${verdict}`);
   };
 
   await startWorker();
   await distributed(4096); // warm up: the worker loads the model, both sides tier up
   const one = await report("1 worker process", SIZES);
-  // CPU overhead per job = a + b·S, least squares.
-  const n = one.fit.length;
-  const sx = one.fit.reduce((s, [x]) => s + x, 0);
-  const sy = one.fit.reduce((s, [, y]) => s + y, 0);
-  const sxx = one.fit.reduce((s, [x]) => s + x * x, 0);
-  const sxy = one.fit.reduce((s, [x, y]) => s + x * y, 0);
-  const b = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-  const a = (sy - b * sx) / n;
-  const c = one.c;
-  console.log(`fit: CPU overhead per job = ${a.toFixed(2)} ms + ${(b * 1000).toFixed(2)} µs × rows   (compute: ${(c * 1000).toFixed(1)} µs CPU a row)`);
-  console.log(b / c >= 0.05 ? `the per-row part alone is ${((b / c) * 100).toFixed(1)}% of compute: no job size brings the CPU overhead under 5%` : `CPU overhead under 5% from about ${Math.ceil(a / (0.05 * c - b))} rows a job`);
+  threshold("CPU overhead, all processes", one.fits.all, one.c);
+  threshold("CPU overhead, workers only (what limits N machines with the client and Redis elsewhere)", one.fits.workers, one.c);
 
   await startWorker();
   await distributed(4096);
