@@ -14,14 +14,14 @@
 // Run after `npm run build`: node scripts/measure-bullmq.mjs [rounds] [rows] [sizes, e.g. 100-256-256-1] [worker concurrency]
 // (it also runs as a worker: node scripts/measure-bullmq.mjs --worker <port> <queue> <concurrency>)
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { createProcessor, runRows } from "../dist/bullmq/index.js";
+import { contentHash, createProcessor, runRows } from "../dist/bullmq/index.js";
 import { createEngine } from "../dist/mlpgrad.js";
 
 const connection = (port) => ({ host: "127.0.0.1", port, maxRetriesPerRequest: null });
@@ -89,6 +89,8 @@ async function main() {
   };
   const path = join(dir, "model.json");
   writeFileSync(path, JSON.stringify(spec));
+  // Given to runRows, so that a run does not re-read and hash the model (a per-run cost, ≈ 0.1 s for 20 MB).
+  const hash = contentHash(readFileSync(path));
   const xs = Float32Array.from({ length: M * sizes[0] }, () => random() * 2);
   const net = (await createEngine()).createMLP(spec);
   const out = new Float32Array(M * sizes[0]);
@@ -127,7 +129,7 @@ async function main() {
     const r0 = await redisCpu();
     const c0 = cpuMs();
     const t = performance.now();
-    const result = await runRows(queue, { model: { path }, xs, jobSize, maxInFlight: 8, pollInterval: 5000 });
+    const result = await runRows(queue, { model: { path, hash }, inputSize: sizes[0], xs, jobSize, maxInFlight: 8, pollInterval: 5000 });
     const wall = performance.now() - t;
     const c1 = cpuMs();
     await new Promise((r) => setTimeout(r, 50)); // the last "cpu" line of each worker
