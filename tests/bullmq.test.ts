@@ -9,7 +9,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -194,6 +196,45 @@ test("the mlpgrad/bullmq bundles (ESM and CJS) export the API, keep bullmq exter
   const bundleDir = dirname(esm.processorFile);
   assert.match(readFileSync(join(bundleDir, "index.js"), "utf8"), /from "bullmq"/);
   assert.match(readFileSync(join(bundleDir, "index.cjs"), "utf8"), /require\("bullmq"\)/);
+});
+
+test("ModelCache: one network per model text in a process (path, URL and inline share it), a failed load is retried, the oldest is disposed past the limit", async () => {
+  const engine = await createEngine({ simd: true });
+  const { spec } = randomCase([5, 4, 1], "tanh", "f32", 21);
+  const json = engine.createMLP(spec).toJSON();
+  const dir = mkdtempSync(join(tmpdir(), "mlpgrad-models-"));
+  const path = join(dir, "model.json");
+  writeFileSync(path, JSON.stringify(json));
+  let served = 0;
+  const server = createServer((request, response) => {
+    if (request.url === "/model.json") {
+      served++;
+      response.end(JSON.stringify(json));
+    } else {
+      response.statusCode = 404;
+      response.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    const models = new ModelCache(engine, 2);
+    const [a, b, c] = await Promise.all([models.get({ path }), models.get({ url: `${base}/model.json` }), models.get({ json })]);
+    assert.ok(a === b && b === c, "the same text gives the same network");
+    await models.get({ url: `${base}/model.json` });
+    assert.is(served, 1, "a URL is fetched once per process");
+    const missing = await models.get({ url: `${base}/missing.json` }).then(() => undefined, (e: Error) => e);
+    assert.is(missing?.name, "Error", "HTTP 404 is an ordinary error: BullMQ retries it");
+    assert.match(missing?.message ?? "", /^\[E_JOB\] model http:\/\/127\.0\.0\.1:\d+\/missing\.json: HTTP 404/);
+    // Two other models push the first out (limit 2): it is disposed.
+    await models.get({ json: randomCase([3, 2, 1], "tanh", "f32", 22).spec as never });
+    await models.get({ json: randomCase([3, 3, 1], "tanh", "f32", 23).spec as never });
+    await new Promise((r) => setTimeout(r, 0));
+    assert.ok(a.isDisposed, "the least recently used network is disposed");
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 if (!hasRedis()) {
