@@ -29,7 +29,7 @@ import {
   type RunProgress,
   type RowsJobData,
 } from "../src/bullmq/index.js";
-import { randomCase, rng, closeTo } from "./helpers.js";
+import { closeTo, engines, randomCase, rng } from "./helpers.js";
 import { forward, gradient as refGradient, jacobian as refJacobian } from "./reference.js";
 import { RedisServer, hasRedis, track } from "./redis.js";
 
@@ -164,22 +164,26 @@ test("processRows refuses bad job data with BullMQ's UnrecoverableError and the 
   }
 });
 
-test("processRows: jobs longer than a slice equal one gradientBatch bit for bit, and a bad row past the first slice is named right", async () => {
-  const { spec } = randomCase([3, 9, 1], "tanh", "f32", 7);
-  const engine = await createEngine({ simd: true });
-  const net = engine.createMLP(spec);
-  const models = new ModelCache(engine, 1);
-  const count = 1100; // three slices of SLICE_ROWS = 512, the last partial
-  const xs = inputs(count, 3, 11);
-  const data: RowsJobData = { format: "mlpgrad-rows/1", model: { json: spec as never }, method: "gradient", dtype: "f32", first: 5000, count, inputSize: 3, rows: encodeValues(xs) };
-  for (const method of ["gradient", "value"] as const) {
-    const result = await processRows({ id: "s", data: { ...data, method } }, models);
-    same(decodeValues(result.data, result.dtype, "result"), method === "gradient" ? net.gradientBatch(xs) : net.forwardBatch(xs), method);
-  }
-  xs[555 * 3 + 2] = Infinity;
-  for (const method of ["gradient", "jacobian"] as const) {
-    const error = await processRows({ id: "s", data: { ...data, method, rows: encodeValues(xs) } }, models).then(() => undefined, (e: Error) => e);
-    assert.match(error?.message ?? "", /^\[E_NONFINITE row 5555\] row 5555 of the run \(row 555 of job s\), column 2, is Infinity/, method);
+test("processRows: jobs longer than a slice equal one gradientBatch bit for bit (SIMD and scalar, f32 and f64), and a bad row past the first slice is named right", async () => {
+  for (const { name, engine } of await engines()) {
+    for (const precision of ["f32", "f64"] as const) {
+      const { spec } = randomCase([3, 9, 1], "tanh", precision, 7);
+      const net = engine.createMLP(spec);
+      const models = new ModelCache(engine, 1);
+      const count = 1100; // three slices of SLICE_ROWS = 512, the last partial
+      const xs = precision === "f32" ? inputs(count, 3, 11) : Float64Array.from(inputs(count, 3, 11), (v) => v / 3);
+      const data: RowsJobData = { format: "mlpgrad-rows/1", model: { json: spec as never }, method: "gradient", dtype: precision, first: 5000, count, inputSize: 3, rows: encodeValues(xs) };
+      for (const method of ["gradient", "value"] as const) {
+        const result = await processRows({ id: "s", data: { ...data, method } }, models);
+        assert.is(result.dtype, precision);
+        same(decodeValues(result.data, result.dtype, "result"), method === "gradient" ? net.gradientBatch(xs) : net.forwardBatch(xs), `${name} ${precision} ${method}`);
+      }
+      xs[555 * 3 + 2] = Infinity;
+      for (const method of ["gradient", "jacobian"] as const) {
+        const error = await processRows({ id: "s", data: { ...data, method, rows: encodeValues(xs) } }, models).then(() => undefined, (e: Error) => e);
+        assert.match(error?.message ?? "", /^\[E_NONFINITE row 5555\] row 5555 of the run \(row 555 of job s\), column 2, is Infinity/, `${name} ${precision} ${method}`);
+      }
+    }
   }
 });
 
