@@ -21,7 +21,8 @@ export type MLPErrorCode =
   | "E_OPTIONS" // an option of createMLPPool has an invalid value (threads not a positive integer…)
   | "E_WORKER" // a worker thread failed or exited while running part of a batch
   | "E_FORMAT" // an imported file is not what it claims: truncated, malformed, sizes or offsets that do not add up
-  | "E_UNSUPPORTED"; // an imported model uses a feature an MLP cannot represent (a convolution, a branch, an op or dtype)
+  | "E_UNSUPPORTED" // an imported model uses a feature an MLP cannot represent (a convolution, a branch, an op or dtype)
+  | "E_JOB"; // a queue job (mlpgrad/bullmq) failed for a reason other than its rows: bad job data, a model that could not be loaded, a worker that died too often
 
 /** Where a failure happened and what was expected; fields are present only where they apply. */
 export interface MLPErrorDetails {
