@@ -208,11 +208,19 @@ function compileEmbedded(build: Build): Promise<WebAssembly.Module> {
   if (module === undefined) {
     // The scalar and relaxed builds are imported only here: runtimes that do not use them never load them
     // (each its own chunk in a bundle).
+    const chunk = (name: string, cause: unknown): never => {
+      throw new MLPError(
+        "E_SOURCE",
+        `init: the ${build} build's module (${name} beside the bundle) could not be loaded (${(cause as Error)?.message ?? String(cause)}); ` +
+          `deploy it with the bundle${build.startsWith("relaxed") ? ", or pass { relaxed: false }" : ""}`,
+        { cause },
+      );
+    };
     const packed =
       build === "scalar"
-        ? import("./wasm-scalar.generated.js").then((m) => m.SCALAR_WASM_GZIP)
+        ? import("./wasm-scalar.generated.js").then((m) => m.SCALAR_WASM_GZIP, (cause) => chunk("mlpgrad.scalar.js", cause))
         : build === "relaxed" || build === "relaxed-threads"
-          ? import("./wasm-relaxed.generated.js").then((m) => m.RELAXED_WASM_GZIP)
+          ? import("./wasm-relaxed.generated.js").then((m) => m.RELAXED_WASM_GZIP, (cause) => chunk("mlpgrad.relaxed.js", cause))
           : Promise.resolve(SIMD_WASM_GZIP);
     const shared = build === "threads" || build === "relaxed-threads";
     module = packed.then(unpack).then((bytes) => compileBytes(shared ? sharedMemoryBuild(bytes) : bytes));
