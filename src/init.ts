@@ -22,7 +22,7 @@
  * the same multiply-adds and agree to the last bit.
  */
 import { Engine, checkKernelExports, type GradientFunction } from "./engine.js";
-import { MLPError, describe } from "./errors.js";
+import { MLPError, describe, show } from "./errors.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { MLP } from "./network.js";
 import { gunzip } from "./inflate.js";
@@ -350,6 +350,9 @@ export async function createEngine(options: InitOptions = {}): Promise<Engine> {
     if (options.simd === false && options.source === undefined) {
       throw new MLPError("E_NO_THREADS", "createEngine: the shared (threads) build is a SIMD build; { shared: true } cannot be combined with { simd: false }");
     }
+  }
+  if (options.relaxed !== undefined && typeof options.relaxed !== "boolean") {
+    throw new MLPError("E_OPTIONS", `createEngine: relaxed must be true, false or unset, got ${show(options.relaxed)}`, { expected: "boolean", actual: options.relaxed });
   }
   if (options.relaxed === true && options.source === undefined) {
     if (options.simd === false) {

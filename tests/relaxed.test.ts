@@ -39,6 +39,14 @@ test("plain Node 20: no relaxed SIMD, so init(), createEngine() and pools run th
       assert.match(e.message ?? "", /--experimental-wasm-relaxed-simd/);
     }
   }
+  try {
+    await createEngine({ relaxed: "yes" as unknown as boolean });
+    assert.unreachable("{ relaxed: \"yes\" } was accepted");
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    assert.is(e.code, "E_OPTIONS", e.message);
+    assert.match(e.message ?? "", /relaxed must be true, false or unset, got "yes"/);
+  }
   const c = randomCase([17, 5, 1], ["tanh", "sigmoid"], "f32", 3);
   const pool = await createMLPPool({ spec: c.spec, threads: 2 });
   try {
