@@ -14,6 +14,9 @@ import * as ref from "./reference.js";
 
 const at = (file: string) => new URL(`../../${file}`, import.meta.url);
 const flagged = process.execArgv.includes("--experimental-wasm-relaxed-simd");
+// Node 20's V8 (11.3) validates relaxed SIMD only behind the flag; later V8s (11.4 on) ship it, and there
+// the fallback cannot be seen, so that test checks Node 20 and says so elsewhere.
+const nodeMajor = Number(process.versions.node.split(".")[0]);
 
 test("the relaxed build uses relaxed_madd and the SIMD build does not; the probe agrees with the build", () => {
   const wat = (name: string) => readFileSync(at(`build/mlpgrad.${name}.wat`), "utf8");
@@ -23,7 +26,10 @@ test("the relaxed build uses relaxed_madd and the SIMD build does not; the probe
 });
 
 test("plain Node 20: no relaxed SIMD, so init(), createEngine() and pools run the SIMD build; { relaxed: true } is E_NO_SIMD", async () => {
-  if (flagged) return;
+  if (flagged || nodeMajor > 20) {
+    console.log(`  (fallback not checked: Node ${process.versions.node}${flagged ? " with the flag" : " validates relaxed SIMD"})`);
+    return;
+  }
   assert.not.ok(hasRelaxedSimd());
   const engine: Engine = await init();
   assert.ok(engine.simd && !engine.relaxed, `init(): simd ${engine.simd}, relaxed ${engine.relaxed}`);
