@@ -7,4 +7,4 @@ export {
 } from "./network";
 export { scaleRowsF32, scaleRowsF64 } from "./block";
 export { firstNonFiniteF32, firstNonFiniteF64 } from "./check";
-export { heapBase, isSimdBuild } from "./memory";
+export { heapBase, isRelaxedBuild, isSimdBuild } from "./memory";
