@@ -41,6 +41,8 @@ const JACOBIAN_CONTENDERS = ["mlpgrad-f32", "mlpgrad-f64", "tfjs-wasm", "jax-js"
  * --contenders times them with --quick too.
  */
 const QUICK_BATCH_SKIP = Object.freeze({ shapes: ["S4", "S5"], contenders: ["tfjs-cpu", "js-plain", "js-unrolled"] });
+/** Contenders whose single-input gradient is timed against the bandwidth floor (bench/floor.mjs). */
+const FLOOR_CONTENDERS = ["mlpgrad-f32", "mlpgrad-f64"];
 /** Where batch references are cached between runs (see batchReferencePath). */
 const REFERENCE_CACHE = join(os.tmpdir(), "mlpgrad-bench-references");
 /** Shapes the pool mode runs on: the two whose batches give each thread enough work. */
@@ -66,7 +68,8 @@ const USAGE = `usage: npm run bench -- [options]
   --min-samples N      samples per child in the batch, Jacobian and pool modes (default 5, 3 with --quick)…
   --budget S           …unless one more round of samples would end past S seconds (default 4, 1 with
                        --quick; ≥ 1 sample)
-  --no-peak --no-cold --no-alloc   skip those parts (cold start and allocation run with the single mode)
+  --no-peak --no-cold --no-alloc   skip those parts (cold start and allocation run with the single mode;
+                       --no-peak also skips the bandwidth floor)
   --out DIR            where latest.json, ratios.svg and ratios-batch.svg go (default bench/results)`;
 
 /** Contenders timed from a fresh process in the cold-start comparison. */
@@ -248,7 +251,8 @@ function describeRun(mode, result, batch) {
       case "pool":
         return `${result.threads} threads ${(result.bench.medianSampleUs / batch).toFixed(2)} vs 1 thread ${(result.singleBench.medianSampleUs / batch).toFixed(2)} µs/sample: ${result.speedup.toFixed(2)}×`;
       default:
-        return `${result.bench.medianSampleUs.toFixed(2)} µs${rme}`;
+        return `${result.bench.medianSampleUs.toFixed(2)} µs${rme}` +
+          (result.floor ? `; ${result.floor.ratio.toFixed(2)}× the floor of ${result.floor.us.toFixed(2)} µs (${result.floor.gbps.toFixed(1)} GB/s)` : "");
     }
   }
   if (result.status === "FAILED") return `FAILED (rel. error ${result.relErr})`;
@@ -265,7 +269,13 @@ async function runRounds(settings, inputs, raw) {
   const batched = [...sampled, "--batch", String(settings.batch)];
   // What each mode's child is, how it is called and where its results go.
   const children = {
-    single: { script: "worker.mjs", args: (name, shape) => [name, shape, ...timing], job: (shape) => ({ reference: inputs.single[shape] }), runs: raw.runs },
+    single: {
+      script: "worker.mjs",
+      // mlpgrad's SIMD contenders also time the bandwidth floor interleaved, for a same-process ratio.
+      args: (name, shape) => [name, shape, ...timing, ...(settings.peak && FLOOR_CONTENDERS.includes(name) ? ["--floor"] : [])],
+      job: (shape) => ({ reference: inputs.single[shape] }),
+      runs: raw.runs,
+    },
     batch: {
       script: "batch-worker.mjs",
       // mlpgrad's batches also time the peak loop interleaved, for a same-process share of peak.

@@ -75,10 +75,21 @@ export async function create(net, options) {
     gradient: (x, out) => mlp.gradient(x, out),
     gradientBatch: (xs, out) => mlp.gradientBatch(xs, out),
     jacobian: (x, out) => mlp.jacobian(x, out),
+    weightStrides: weightStrides(mlp),
     info,
     mlp,
     engine,
   };
+}
+
+/**
+ * The row length (in elements, padding included) of each W^[l] as the built network lays it out, for
+ * the bandwidth floor (bench/floor.mjs), read defensively from the network's plan (not public API);
+ * undefined when the build does not say.
+ */
+export function weightStrides(mlp) {
+  const layers = mlp?.batchPlan?.layout?.layers;
+  return Array.isArray(layers) && layers.every((layer) => Number.isInteger(layer?.stride)) ? layers.map((layer) => layer.stride) : undefined;
 }
 
 /** Why this build cannot make a pool (no createMLPPool export), or undefined when it can. */
