@@ -24,16 +24,20 @@ export async function importLibrary() {
 // Imported at load time so that the worker's import timing covers the library.
 const library = await importLibrary();
 
-/** The spec createMLP takes, with weights in the contender's precision. */
+/**
+ * The spec createMLP takes: typed-array weights copied into the contender's precision; plain number[]
+ * weights (a model as JSON.parse gives it, cold.mjs) passed as they are, for createMLP to check and copy.
+ */
 export function mlpSpec(net, precision) {
   const FloatArray = precision === "f64" ? Float64Array : Float32Array;
+  const convert = (values) => (ArrayBuffer.isView(values) ? FloatArray.from(values) : values);
   return {
     sizes: net.sizes,
     activations: "sigmoid",
     precision,
     layers: net.layers.map((layer) => ({
-      weights: FloatArray.from(layer.weights),
-      bias: FloatArray.from(layer.bias),
+      weights: convert(layer.weights),
+      bias: convert(layer.bias),
     })),
   };
 }
