@@ -7,11 +7,14 @@
  *   array    weights: number[] (flat, row-major [out][in]), bias: number[] — as a JSON model arrives
  *   nested   weights: number[][] (n_l rows of n_{l-1}), bias: number[]
  *   f32      weights and bias: Float32Array
- * `node bench/create.mjs [--shape S5] [--runs 5] [--forms array,nested,f32]` runs `runs` fresh children
- * per form, interleaved, and prints one JSON line with the medians; `--child <form>` is one child.
+ * `node bench/create.mjs [--shape S5] [--runs 5] [--forms array,nested,f32] [--libraries a.js,b.js]` runs
+ * `runs` fresh children per form (and library: default dist/mlpgrad.node.js; several compare builds),
+ * interleaved, and prints one JSON line with the medians; `--child <form>` is one child.
  */
 import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import os from "node:os";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { finish, parseOptions } from "./child-io.mjs";
 import { makeNetwork } from "./shapes.mjs";
 import { median } from "./stats.mjs";
@@ -37,9 +40,11 @@ export function specIn(net, form) {
   return { sizes: net.sizes, activations: "sigmoid", precision: "f32", layers };
 }
 
-async function child(form, shape) {
+const DEFAULT_LIBRARY = fileURLToPath(new URL("../dist/mlpgrad.node.js", import.meta.url));
+
+async function child(form, shape, path) {
   const t0 = performance.now();
-  const library = await import(new URL("../dist/mlpgrad.node.js", import.meta.url).href);
+  const library = await import(pathToFileURL(path).href);
   const t1 = performance.now();
   await library.init();
   const t2 = performance.now();
@@ -60,26 +65,28 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const shape = options.shape ?? "S5";
   try {
     if (options.child) {
-      finish(await child(String(options.child), shape));
+      finish(await child(String(options.child), shape, resolve(options.library ?? DEFAULT_LIBRARY)));
     } else {
       const runs = Number(options.runs ?? 5);
       const forms = typeof options.forms === "string" ? options.forms.split(",") : FORMS;
-      const samples = Object.fromEntries(forms.map((form) => [form, []]));
+      const libraries = typeof options.libraries === "string" ? options.libraries.split(",") : [DEFAULT_LIBRARY];
+      const keys = libraries.flatMap((library) => forms.map((form) => ({ library, form, key: libraries.length > 1 ? `${library} ${form}` : form })));
+      const samples = Object.fromEntries(keys.map(({ key }) => [key, []]));
       for (let k = 0; k < runs; k++) {
-        for (const form of forms) {
-          const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--child", form, "--shape", shape]);
+        for (const { library, form, key } of keys) {
+          const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--child", form, "--shape", shape, "--library", library]);
           const result = JSON.parse(out.toString().trim().split("\n").at(-1));
-          if (result.status !== "ok") throw new Error(`${form}: ${result.error}`);
-          samples[form].push(result);
+          if (result.status !== "ok") throw new Error(`${key}: ${result.error}`);
+          samples[key].push(result);
         }
       }
-      const summary = { status: "ok", shape, runs, numbers: samples[forms[0]][0].numbers, forms: {} };
-      for (const form of forms) {
-        summary.forms[form] = {
-          createMs: median(samples[form].map((r) => r.createMs)),
-          mNumbersPerSec: median(samples[form].map((r) => r.mNumbersPerSec)),
-          importMs: median(samples[form].map((r) => r.importMs)),
-          initMs: median(samples[form].map((r) => r.initMs)),
+      const summary = { status: "ok", shape, runs, loadAverage: os.loadavg()[0], numbers: samples[keys[0].key][0].numbers, forms: {} };
+      for (const { key } of keys) {
+        summary.forms[key] = {
+          createMs: median(samples[key].map((r) => r.createMs)),
+          mNumbersPerSec: median(samples[key].map((r) => r.mNumbersPerSec)),
+          importMs: median(samples[key].map((r) => r.importMs)),
+          initMs: median(samples[key].map((r) => r.initMs)),
         };
       }
       finish(summary);

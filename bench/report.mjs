@@ -207,7 +207,17 @@ function coldSection(cold) {
       name === BASELINE ? "1 (base)" : times(cold.ratios[name])];
   });
   const failures = Object.entries(cold.failures).map(([name, run]) => `  ${name}: ${run.status} ${run.error ?? ""}`);
-  return [table(header, rows, ["l", "r", "r", "r", "r", "r", "r"]), ...failures].join("\n");
+  const note = "(from the import to the first S3 gradient of a network given as plain number[] weights, as JSON.parse gives them)";
+  return [table(header, rows, ["l", "r", "r", "r", "r", "r", "r"]), ...failures, note].join("\n");
+}
+
+function createSection(create) {
+  if (!create) return "";
+  if (create.status !== "ok") return `createMLP throughput: ${create.status} ${create.error ?? ""}`;
+  const labels = { array: "number[]", nested: "number[][]", f32: "Float32Array" };
+  const header = [`createMLP, ${create.shape} (${grouped(create.numbers)} numbers), fresh processes`, "ms", "M numbers/s", "runs"];
+  const rows = Object.entries(create.forms).map(([form, f]) => [`weights as ${labels[form] ?? form}`, fixed(f.createMs, 1), fixed(f.mNumbersPerSec, 1), create.runs]);
+  return `${table(header, rows, ["l", "r", "r", "r"])}\n(every value checked — a number, finite, within range — and copied into WebAssembly memory; load average ${fixed(create.loadAverage, 1)})`;
 }
 
 function allocSection(alloc) {
@@ -265,6 +275,8 @@ export function formatReport(summary) {
   if (Object.keys(summary.pool?.shapes ?? {}).length) out.push(`━━ Pool ━━\n${poolSection(summary.pool, summary)}`);
   const cold = coldSection(summary.cold);
   if (cold) out.push(cold);
+  const create = createSection(summary.create);
+  if (create) out.push(create);
   const alloc = allocSection(summary.alloc);
   if (alloc) out.push(alloc);
   // Targets of the modes that ran, by mode; a mode not selected has no line of n/a's.

@@ -6,8 +6,10 @@
  * - batch: per-sample gradients of m = 256 inputs (bench/batch-worker.mjs), shapes S1–S5;
  * - jacobian: ∂a^[L]/∂x for n_L = 10 against one gradient of the same widths (bench/jacobian-worker.mjs);
  * - pool: mlpgrad's worker-thread pool against one thread, batch of m, S4 and S5 (bench/pool-worker.mjs).
- * Each round also measures the SIMD peak in its own child (bench/peak.mjs). Then cold start
- * (bench/cold.mjs, fresh processes) and the allocation check (bench/alloc.mjs) run. The parent
+ * Each round also measures the SIMD peak in its own child (bench/peak.mjs); mlpgrad's single-input
+ * children time the bandwidth floor (bench/floor.mjs) beside the gradient. Then cold start
+ * (bench/cold.mjs, fresh processes), createMLP's throughput (bench/create.mjs) and the allocation
+ * check (bench/alloc.mjs) run. The parent
  * computes the f64 references the children check themselves against (batch references go to the
  * children as raw files, kept in the temporary directory between runs), prints the report, and writes
  * bench/results/latest.json, ratios.svg (single input) and ratios-batch.svg.
@@ -74,6 +76,8 @@ const USAGE = `usage: npm run bench -- [options]
 
 /** Contenders timed from a fresh process in the cold-start comparison. */
 const COLD_CONTENDERS = [BASELINE, "tfjs-wasm"];
+/** The shape whose createMLP throughput is measured (2.1 million numbers). */
+const CREATE_SHAPE = "S5";
 /** Gradient calls in the allocation check. */
 const ALLOC_CALLS = 100_000;
 
@@ -325,6 +329,14 @@ async function runColdStarts(settings, raw) {
       progress(`[cold ${k}/${settings.coldRuns}] ${name.padEnd(12)} ${result.status === "ok" ? `${result.totalMs.toFixed(1)} ms` : `${result.status} ${result.error ?? ""}`}`);
     }
   }
+  // createMLP's check-and-copy throughput per weight form, fresh processes (bench/create.mjs).
+  const loadAverage = os.loadavg()[0];
+  const create = await runChild("create.mjs", ["--shape", CREATE_SHAPE, "--runs", String(settings.coldRuns)]);
+  raw.createRuns.push({ ...create, loadAverage });
+  progress(
+    `[create] ${CREATE_SHAPE} ` +
+      (create.status === "ok" ? Object.entries(create.forms).map(([form, f]) => `${form} ${f.mNumbersPerSec.toFixed(1)} M numbers/s`).join(", ") : create.error),
+  );
 }
 
 /** The allocation check on S3, in children with --expose-gc. */
@@ -365,6 +377,7 @@ async function main() {
     jacobianRuns: [],
     poolRuns: [],
     coldRuns: [],
+    createRuns: [],
     allocRuns: [],
   };
   const t0 = performance.now();

@@ -243,6 +243,7 @@ export function summarize(raw) {
     jacobian: summarizeJacobian(raw),
     pool: summarizePool(raw),
     cold: summarizeCold(raw.coldRuns),
+    create: raw.createRuns?.find((run) => run.status === "ok") ?? raw.createRuns?.[0] ?? null,
     alloc: raw.allocRuns,
   };
   summary.targets = evaluateTargets(summary);
