@@ -139,7 +139,7 @@ export function paddedStride(n, precision) {
  * Builds the floor for a network: its weights copied into the module's memory in mlpgrad's layout,
  * `strides[l-2]` the row length of W^[l] (default paddedStride). Returns { sweep() → the sum read,
  * bytes (weight bytes, with padding), sweptBytes (rounded up to STEP_BYTES), precision }; one sweep()
- * reads the weights PASSES times.
+ * reads the weights twice: forward, then backward.
  */
 export async function createFloor(net, precision, strides = net.sizes.slice(0, -1).map((n) => paddedStride(n, precision))) {
   const FloatArray = precision === "f64" ? Float64Array : Float32Array;
