@@ -1,8 +1,9 @@
 /**
  * Cold start: one fresh process, from the library's import to the first S3 gradient in hand.
  * `node bench/cold.mjs <contender> [--shape S3]` prints one JSON line with the phases in ms.
- * The network's numbers are made before the clock starts (they are the user's data); turning them
- * into the library's format (Float32Array, tfjs tensors) is on the clock. The same contender
+ * The network's numbers are made before the clock starts (they are the user's data), as plain number[]
+ * weights and biases — a model as JSON.parse gives it; turning them into the library's format
+ * (mlpgrad: createMLP checks and copies them; tfjs: Float32Array and tensors) is on the clock. The same contender
  * modules as the benchmark are used, so import covers the library and set-up covers init/backends.
  */
 import { finish, parseOptions, quietConsole } from "./child-io.mjs";
@@ -19,7 +20,8 @@ const shape = options.shape ?? "S3";
 const result = { contender: name, shape, status: "ERROR", processStartMs };
 
 try {
-  const net = makeNetwork(shape);
+  const made = makeNetwork(shape);
+  const net = { ...made, layers: JSON.parse(JSON.stringify(made.layers.map((layer) => ({ weights: Array.from(layer.weights), bias: Array.from(layer.bias) })))) };
   const entry = contender(name);
 
   const t0 = performance.now();
@@ -34,7 +36,8 @@ try {
   const t3 = performance.now();
 
   Object.assign(result, { importMs: t1 - t0, setupMs: t2 - t1, firstCallMs: t3 - t2, totalMs: t3 - t0, info: impl.info });
-  result.relErr = relativeError(out, referenceGradient(net));
+  result.relErr = relativeError(out, referenceGradient(made));
+  result.weights = Array.isArray(net.layers[0].weights) ? "number[]" : "typed";
   result.status = result.relErr <= TOLERANCE[impl.precision] ? "ok" : "FAILED";
 } catch (error) {
   result.error = String(error?.stack ?? error).split("\n").slice(0, 4).join("\n");

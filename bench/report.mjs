@@ -58,14 +58,23 @@ function targetNote(targets, kind, shape) {
 
 function shapeSection(shape, entry, summary) {
   const title = `${shape}  ${entry.sizes.join("-")}  (${grouped(entry.flops)} flop per gradient)`;
-  const header = ["contender", "µs/grad", "ops/s", "± rme", "GFLOP/s", "% peak", "setup ms", "speed-up", "target"];
+  const header = ["contender", "µs/grad", "ops/s", "± rme", "GFLOP/s", "% peak", "× floor*", "setup ms", "speed-up", "target", "load"];
   const rows = [];
   const notes = [];
+  const floors = [];
   for (const [name, result] of Object.entries(entry.contenders)) {
     if (result.status !== "ok") {
       notes.push(failureNote(name, result));
-      rows.push([name, result.status, "", "", "", "", "", "", targetCell(summary.targets, shape, name)]);
+      rows.push([name, result.status, "", "", "", "", "", "", "", targetCell(summary.targets, shape, name), fixed(result.loadAverage, 1)]);
       continue;
+    }
+    if (result.floor) {
+      const f = result.floor;
+      const target = targetCell(summary.targets, shape, name, "floor-ratio");
+      floors.push(
+        `  ${name}: ${times(f.ratio)} the floor of ${micros(f.us)} µs (${grouped(f.bytes)} B of weights read twice, ${fixed(f.gbps, 1)} GB/s)` +
+          `${target ? ` (target ${target})` : ""}; per round: ${f.perRound.map((r) => `${micros(r.us)} µs ${times(r.ratio)}`).join(", ")}`,
+      );
     }
     rows.push([
       name,
@@ -74,12 +83,15 @@ function shapeSection(shape, entry, summary) {
       `±${fixed(result.rme, 1)}%`,
       fixed(result.gflops, 2),
       percent(result.peakShare),
+      result.floor ? times(result.floor.ratio) : "",
       fixed(result.setupMs, 1),
       name === BASELINE ? "1 (base)" : times(result.speedup),
       targetCell(summary.targets, shape, name),
+      fixed(result.loadAverage, 1),
     ]);
   }
-  const lines = [title, table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "l"]), ...notes];
+  const lines = [title, table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "l", "r"]), ...notes];
+  if (floors.length) lines.push(`bandwidth floor* (SIMD read-only sweep, timed interleaved with the gradient in its process; µs of the floor):\n${floors.join("\n")}`);
   lines.push(`f64/f32 speed share: ${percent(entry.f64Share)}${targetNote(summary.targets, "f64-share", shape)}`);
   return lines.join("\n");
 }
@@ -195,7 +207,17 @@ function coldSection(cold) {
       name === BASELINE ? "1 (base)" : times(cold.ratios[name])];
   });
   const failures = Object.entries(cold.failures).map(([name, run]) => `  ${name}: ${run.status} ${run.error ?? ""}`);
-  return [table(header, rows, ["l", "r", "r", "r", "r", "r", "r"]), ...failures].join("\n");
+  const note = "(from the import to the first S3 gradient of a network given as plain number[] weights, as JSON.parse gives them)";
+  return [table(header, rows, ["l", "r", "r", "r", "r", "r", "r"]), ...failures, note].join("\n");
+}
+
+function createSection(create) {
+  if (!create) return "";
+  if (create.status !== "ok") return `createMLP throughput: ${create.status} ${create.error ?? ""}`;
+  const labels = { array: "number[]", nested: "number[][]", f32: "Float32Array" };
+  const header = [`createMLP, ${create.shape} (${grouped(create.numbers)} numbers), fresh processes`, "ms", "M numbers/s", "runs"];
+  const rows = Object.entries(create.forms).map(([form, f]) => [`weights as ${labels[form] ?? form}`, fixed(f.createMs, 1), fixed(f.mNumbersPerSec, 1), create.runs]);
+  return `${table(header, rows, ["l", "r", "r", "r"])}\n(every value checked — a number, finite, within range — and copied into WebAssembly memory; load average ${fixed(create.loadAverage, 1)})`;
 }
 
 function allocSection(alloc) {
@@ -222,6 +244,8 @@ export function formatReport(summary) {
       `minTime ${meta.minTime} s, maxTime ${meta.maxTime} s (others ${meta.sampledMaxTime ?? meta.maxTime} s, budget ${meta.budget} s), ` +
       `then median over ${meta.rounds} round(s); ± is the 95% rme\n` +
       `speed-up = contender µs ÷ ${BASELINE} µs (same run); GFLOP/s counts 4·Σ n_l·n_(l-1) flop per gradient\n` +
+      "× floor* (single input): the gradient's µs ÷ a v128.load sweep over the same weight bytes (mlpgrad's padded layout), twice, " +
+      "both timed interleaved in one process (bench/floor.mjs); load: the 1-minute load average as each child started (median over rounds)\n" +
       `shared machine (${meta.cpus} CPUs${Number.isFinite(meta.loadAverage) ? `, load average ${meta.loadAverage.toFixed(1)} at the start, ${fixed(meta.loadAverageEnd, 1)} at the end` : ""}): ` +
       "absolute times drift by up to 2× between runs; ratios from one run are what count",
   );
@@ -251,6 +275,8 @@ export function formatReport(summary) {
   if (Object.keys(summary.pool?.shapes ?? {}).length) out.push(`━━ Pool ━━\n${poolSection(summary.pool, summary)}`);
   const cold = coldSection(summary.cold);
   if (cold) out.push(cold);
+  const create = createSection(summary.create);
+  if (create) out.push(create);
   const alloc = allocSection(summary.alloc);
   if (alloc) out.push(alloc);
   // Targets of the modes that ran, by mode; a mode not selected has no line of n/a's.

@@ -6,8 +6,10 @@
  * - batch: per-sample gradients of m = 256 inputs (bench/batch-worker.mjs), shapes S1–S5;
  * - jacobian: ∂a^[L]/∂x for n_L = 10 against one gradient of the same widths (bench/jacobian-worker.mjs);
  * - pool: mlpgrad's worker-thread pool against one thread, batch of m, S4 and S5 (bench/pool-worker.mjs).
- * Each round also measures the SIMD peak in its own child (bench/peak.mjs). Then cold start
- * (bench/cold.mjs, fresh processes) and the allocation check (bench/alloc.mjs) run. The parent
+ * Each round also measures the SIMD peak in its own child (bench/peak.mjs); mlpgrad's single-input
+ * children time the bandwidth floor (bench/floor.mjs) beside the gradient. Then cold start
+ * (bench/cold.mjs, fresh processes), createMLP's throughput (bench/create.mjs) and the allocation
+ * check (bench/alloc.mjs) run. The parent
  * computes the f64 references the children check themselves against (batch references go to the
  * children as raw files, kept in the temporary directory between runs), prints the report, and writes
  * bench/results/latest.json, ratios.svg (single input) and ratios-batch.svg.
@@ -41,6 +43,8 @@ const JACOBIAN_CONTENDERS = ["mlpgrad-f32", "mlpgrad-f64", "tfjs-wasm", "jax-js"
  * --contenders times them with --quick too.
  */
 const QUICK_BATCH_SKIP = Object.freeze({ shapes: ["S4", "S5"], contenders: ["tfjs-cpu", "js-plain", "js-unrolled"] });
+/** Contenders whose single-input gradient is timed against the bandwidth floor (bench/floor.mjs). */
+const FLOOR_CONTENDERS = ["mlpgrad-f32", "mlpgrad-f64"];
 /** Where batch references are cached between runs (see batchReferencePath). */
 const REFERENCE_CACHE = join(os.tmpdir(), "mlpgrad-bench-references");
 /** Shapes the pool mode runs on: the two whose batches give each thread enough work. */
@@ -68,13 +72,16 @@ const USAGE = `usage: npm run bench -- [options]
   --min-samples N      samples per child in the batch, Jacobian and pool modes (default 5, 3 with --quick)…
   --budget S           …unless one more round of samples would end past S seconds (default 4, 1 with
                        --quick; ≥ 1 sample)
-  --no-peak --no-cold --no-alloc   skip those parts (cold start and allocation run with the single mode)
+  --no-peak --no-cold --no-alloc   skip those parts (cold start and allocation run with the single mode;
+                       --no-peak also skips the bandwidth floor)
   --no-relaxed         skip the relaxed-SIMD A/B on S3, S4 (bench/relaxed.mjs, in a child with
                        --experimental-wasm-relaxed-simd; runs with the single or batch mode)
   --out DIR            where latest.json, ratios.svg and ratios-batch.svg go (default bench/results)`;
 
 /** Contenders timed from a fresh process in the cold-start comparison. */
 const COLD_CONTENDERS = [BASELINE, "tfjs-wasm"];
+/** The shape whose createMLP throughput is measured (2.1 million numbers). */
+const CREATE_SHAPE = "S5";
 /** Gradient calls in the allocation check. */
 const ALLOC_CALLS = 100_000;
 
@@ -254,7 +261,8 @@ function describeRun(mode, result, batch) {
       case "pool":
         return `${result.threads} threads ${(result.bench.medianSampleUs / batch).toFixed(2)} vs 1 thread ${(result.singleBench.medianSampleUs / batch).toFixed(2)} µs/sample: ${result.speedup.toFixed(2)}×`;
       default:
-        return `${result.bench.medianSampleUs.toFixed(2)} µs${rme}`;
+        return `${result.bench.medianSampleUs.toFixed(2)} µs${rme}` +
+          (result.floor ? `; ${result.floor.ratio.toFixed(2)}× the floor of ${result.floor.us.toFixed(2)} µs (${result.floor.gbps.toFixed(1)} GB/s)` : "");
     }
   }
   if (result.status === "FAILED") return `FAILED (rel. error ${result.relErr})`;
@@ -271,7 +279,13 @@ async function runRounds(settings, inputs, raw) {
   const batched = [...sampled, "--batch", String(settings.batch)];
   // What each mode's child is, how it is called and where its results go.
   const children = {
-    single: { script: "worker.mjs", args: (name, shape) => [name, shape, ...timing], job: (shape) => ({ reference: inputs.single[shape] }), runs: raw.runs },
+    single: {
+      script: "worker.mjs",
+      // mlpgrad's SIMD contenders also time the bandwidth floor interleaved, for a same-process ratio.
+      args: (name, shape) => [name, shape, ...timing, ...(settings.peak && FLOOR_CONTENDERS.includes(name) ? ["--floor"] : [])],
+      job: (shape) => ({ reference: inputs.single[shape] }),
+      runs: raw.runs,
+    },
     batch: {
       script: "batch-worker.mjs",
       // mlpgrad's batches also time the peak loop interleaved, for a same-process share of peak.
@@ -321,6 +335,14 @@ async function runColdStarts(settings, raw) {
       progress(`[cold ${k}/${settings.coldRuns}] ${name.padEnd(12)} ${result.status === "ok" ? `${result.totalMs.toFixed(1)} ms` : `${result.status} ${result.error ?? ""}`}`);
     }
   }
+  // createMLP's check-and-copy throughput per weight form, fresh processes (bench/create.mjs).
+  const loadAverage = os.loadavg()[0];
+  const create = await runChild("create.mjs", ["--shape", CREATE_SHAPE, "--runs", String(settings.coldRuns)]);
+  raw.createRuns.push({ ...create, loadAverage });
+  progress(
+    `[create] ${CREATE_SHAPE} ` +
+      (create.status === "ok" ? Object.entries(create.forms).map(([form, f]) => `${form} ${f.mNumbersPerSec.toFixed(1)} M numbers/s`).join(", ") : create.error),
+  );
 }
 
 /** The allocation check on S3, in children with --expose-gc. */
@@ -387,6 +409,7 @@ async function main() {
     jacobianRuns: [],
     poolRuns: [],
     coldRuns: [],
+    createRuns: [],
     allocRuns: [],
     relaxedRuns: [],
   };

@@ -113,7 +113,21 @@ function summarizeSingle(raw, peak) {
     const contenders = {};
     for (const name of raw.meta.contenders) {
       const runs = runsOf(raw.runs, shape, name);
-      if (runs.length) contenders[name] = combineRuns(runs, flops);
+      if (!runs.length) continue;
+      const entry = combineRuns(runs, flops);
+      entry.loadAverage = median(runs.map((run) => run.loadAverage));
+      // The bandwidth floor timed interleaved in the same process (mlpgrad's SIMD rows): medians over rounds.
+      const floors = runs.filter((run) => run.status === "ok" && run.floor).map((run) => run.floor);
+      if (floors.length) {
+        entry.floor = {
+          us: median(floors.map((f) => f.us)),
+          gbps: median(floors.map((f) => f.gbps)),
+          ratio: median(floors.map((f) => f.ratio)),
+          bytes: floors[0].bytes,
+          perRound: floors.map((f) => ({ us: f.us, ratio: f.ratio })),
+        };
+      }
+      contenders[name] = entry;
     }
     const f64Share = compareContenders(contenders, peak);
     shapes[shape] = { sizes, flops, fdError, contenders, f64Share };
@@ -229,6 +243,7 @@ export function summarize(raw) {
     jacobian: summarizeJacobian(raw),
     pool: summarizePool(raw),
     cold: summarizeCold(raw.coldRuns),
+    create: raw.createRuns?.find((run) => run.status === "ok") ?? raw.createRuns?.[0] ?? null,
     alloc: raw.allocRuns,
   };
   summary.targets = evaluateTargets(summary);

@@ -4,7 +4,9 @@
  * median fresh-process time to the first S3 gradient. Batch targets use the same ratios on per-sample
  * times at b = 256, plus mlpgrad-f32's share of the f32x4 peak measured in the same run; the
  * Jacobian's cost is its time ÷ one gradient of the same-width n_L = 1 network (at most, not at
- * least); the pool's speed-up is one thread's time ÷ the pool's. A target whose numbers are missing
+ * least); the pool's speed-up is one thread's time ÷ the pool's; the floor ratio is mlpgrad's single-input
+ * time ÷ the bandwidth floor's (bench/floor.mjs: its weight bytes read twice), timed interleaved in one
+ * process (at most). A target whose numbers are missing
  * (not selected, FAILED, ERROR, SKIPPED) is "n/a", never PASS.
  */
 
@@ -18,6 +20,10 @@ export const TARGETS = Object.freeze([
     { kind: "speedup", shape, versus: "js-unrolled", atLeast: 8 },
     { kind: "speedup", shape, versus: "tfjs-wasm", atLeast: 10 },
     { kind: "speedup", shape, versus: "jax-js", atLeast: 2.5 },
+  ]),
+  ...["S3", "S4", "S5"].flatMap((shape) => [
+    { kind: "floor-ratio", shape, contender: "mlpgrad-f32", atMost: 1.3 },
+    { kind: "floor-ratio", shape, contender: "mlpgrad-f64", atMost: 1.3 },
   ]),
   { kind: "f64-share", shape: "S4", atLeast: 0.45 },
   { kind: "f64-share", shape: "S5", atLeast: 0.45 },
@@ -41,6 +47,8 @@ export function describeTarget(target) {
   switch (target.kind) {
     case "speedup":
       return `${target.shape} mlpgrad-f32 ≥ ${target.atLeast}× ${target.versus}`;
+    case "floor-ratio":
+      return `${target.shape} ${target.contender} ≤ ${target.atMost}× the bandwidth floor (weights read twice)`;
     case "f64-share":
       return `${target.shape} mlpgrad-f64 speed ≥ ${Math.round(target.atLeast * 100)}% of mlpgrad-f32`;
     case "cold-start":
@@ -65,6 +73,8 @@ function measuredValue(target, summary) {
   switch (target.kind) {
     case "speedup":
       return summary.shapes[target.shape]?.contenders[target.versus]?.speedup ?? NaN;
+    case "floor-ratio":
+      return summary.shapes[target.shape]?.contenders[target.contender]?.floor?.ratio ?? NaN;
     case "f64-share":
       return summary.shapes[target.shape]?.f64Share ?? NaN;
     case "cold-start":

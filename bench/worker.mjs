@@ -4,13 +4,19 @@
  * The runner sends { reference } — the parent's f64 ∇ₓ — on stdin; run by hand, the worker computes
  * that reference itself. Import, set-up and the first (unoptimised) call are timed apart from the
  * benchmark.js run, which reuses one input and one preallocated `out` buffer.
+ * With --floor (mlpgrad's SIMD contenders), the bandwidth floor of bench/floor.mjs — a read-only sweep
+ * over the network's weight bytes in mlpgrad's layout, twice — is then timed interleaved with the
+ * gradient (bench/timing.mjs, A B A B …), and the gradient's time as a multiple of the floor is
+ * reported from that same stretch of time: result.floor.
  * Prints one JSON line: status "ok", "FAILED" (wrong gradient, not timed) or "ERROR".
  */
 import { finish, parseOptions, quietConsole, readJob, fail } from "./child-io.mjs";
 import { contender } from "./contenders/index.mjs";
 import { referenceGradient, relativeError } from "./reference.mjs";
 import { DEFAULT_SEED, flopsPerGradient, makeNetwork } from "./shapes.mjs";
+import { createFloor } from "./floor.mjs";
 import { median } from "./stats.mjs";
+import { sampleInterleaved, warmUp } from "./timing.mjs";
 import { TOLERANCE } from "./tolerance.mjs";
 
 quietConsole();
@@ -20,6 +26,7 @@ const seed = options.seed !== undefined ? Number(options.seed) : DEFAULT_SEED;
 const minTime = Number(options["min-time"] ?? 0.1);
 const maxTime = Number(options["max-time"] ?? 2);
 const warmupMs = Number(options["warmup-ms"] ?? 200);
+const withFloor = Boolean(options.floor);
 
 const result = { contender: name, shape, status: "ERROR", node: process.version };
 
@@ -88,6 +95,28 @@ try {
       minTime,
       maxTime,
     };
+    if (withFloor) {
+      const floor = await createFloor(net, impl.precision, impl.weightStrides);
+      const floorCall = () => floor.sweep();
+      await warmUp(floorCall, { ms: 50, minCalls: 10 });
+      const [gradientStats, floorStats] = await sampleInterleaved([() => impl.gradient(x, out), floorCall], {
+        minTime,
+        maxTime: Math.min(maxTime, 0.75),
+        minSamples: 5,
+      });
+      result.floor = {
+        bytes: floor.bytes,
+        sweptBytes: floor.sweptBytes,
+        passes: floor.passes,
+        accumulators: floor.accumulators,
+        strides: impl.weightStrides ? "from the network" : "computed",
+        us: floorStats.medianSampleUs,
+        gbps: (floor.passes * floor.sweptBytes) / floorStats.medianSampleUs / 1e3,
+        gradientUs: gradientStats.medianSampleUs,
+        ratio: gradientStats.medianSampleUs / floorStats.medianSampleUs,
+        samples: floorStats.samples,
+      };
+    }
     // The timed loop must still be computing the right thing (and not leaking, for tfjs).
     out.fill(0);
     impl.gradient(x, out);

@@ -353,6 +353,45 @@ function badValue(l: number, what: string, index: number, value: unknown, precis
   );
 }
 
+/** Where copyChecked stopped: the index of the value it refused (or whose read threw), and that value. */
+let stoppedAt = 0;
+let stoppedValue: unknown;
+
+/**
+ * Copies values[k] for k in [start, end) into copy[k + shift], each checked to be a number with
+ * |v| ≤ limit (so finite); true when all were. Otherwise false, with stoppedAt and stoppedValue the
+ * refused index and value; a read that throws rethrows with stoppedAt set. Each value is read once.
+ * A small function of its own because createMLP runs once per network, so this loop runs unoptimised
+ * until V8 replaces it on the stack with optimised code, and a small function is optimised sooner and
+ * better than the loop inside checkParameters was (S3 as number[]: about 2× the throughput, S5 2–3×;
+ * bench/create.mjs measures it).
+ */
+function copyChecked(
+  values: ArrayLike<unknown>,
+  start: number,
+  end: number,
+  copy: Float32Array | Float64Array,
+  shift: number,
+  limit: number,
+): boolean {
+  let k = start;
+  try {
+    for (; k < end; k++) {
+      const v = values[k];
+      if (typeof v !== "number" || !(Math.abs(v) <= limit)) {
+        stoppedAt = k;
+        stoppedValue = v;
+        return false;
+      }
+      copy[k + shift] = v;
+    }
+  } catch (cause) {
+    stoppedAt = k;
+    throw cause;
+  }
+  return true;
+}
+
 /**
  * As checkLayer, for weights and bias given separately (setLayer). Values that are not in a typed array
  * are copied as they are checked, and written from the copy: a getter or proxy is read once, so the
@@ -409,16 +448,15 @@ export function checkParameters(
         );
       }
       const values = row as ArrayLike<unknown>;
-      let j = 0;
+      let ok: boolean;
       try {
-        // The hot loop of a nested model: no call per value (this code runs once, unoptimised).
-        for (; j < cols; j++) {
-          const v = values[j];
-          if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw badValue(l, `weights[${i}][${j}]`, i * cols + j, v, precision, missing(values, j, v));
-          copy[i * cols + j] = v;
-        }
+        ok = copyChecked(values, 0, cols, copy, i * cols, limit);
       } catch (cause) {
-        throw unreadable(`${what}[${i}][${j}]`, cause);
+        throw unreadable(`${what}[${i}][${stoppedAt}]`, cause);
+      }
+      if (!ok) {
+        const j = stoppedAt;
+        throw badValue(l, `weights[${i}][${j}]`, i * cols + j, stoppedValue, precision, missing(values, j, stoppedValue));
       }
     }
     read = (i) => copy.subarray(i * cols, (i + 1) * cols);
@@ -445,17 +483,18 @@ export function checkParameters(
       at = (k) => weights[k];
     } else {
       const copy = new ArrayType(length);
-      let k = 0;
-      try {
-        for (; k < length; k++) {
-          const v = k === 0 ? first : list[k]; // element 0 was read once already
-          if (typeof v !== "number" || !(Math.abs(v) <= limit)) {
-            throw badValue(l, `weights[${k}] (row ${Math.floor(k / cols)}, column ${k % cols})`, k, v, precision, missing(list, k, v));
-          }
-          copy[k] = v;
+      // Element 0 was read once already (as `first`): checked here, the rest by copyChecked.
+      let ok = copyChecked([first], 0, length > 0 ? 1 : 0, copy, 0, limit);
+      if (ok) {
+        try {
+          ok = copyChecked(list, 1, length, copy, 0, limit);
+        } catch (cause) {
+          throw unreadable(`${what}[${stoppedAt}]`, cause);
         }
-      } catch (cause) {
-        throw unreadable(`${what}[${k}]`, cause);
+      }
+      if (!ok) {
+        const k = stoppedAt;
+        throw badValue(l, `weights[${k}] (row ${Math.floor(k / cols)}, column ${k % cols})`, k, stoppedValue, precision, missing(list, k, stoppedValue));
       }
       read = (i) => copy.subarray(i * cols, (i + 1) * cols);
       at = (k) => copy[k];
@@ -472,15 +511,15 @@ export function checkParameters(
   }
   const biasCopy = new ArrayType(rows);
   const biasValues = bias as ArrayLike<unknown>;
-  let i = 0;
+  let ok: boolean;
   try {
-    for (; i < rows; i++) {
-      const v = biasValues[i];
-      if (typeof v !== "number" || !(Math.abs(v) <= limit)) throw badValue(l, `bias[${i}]`, i, v, precision, missing(biasValues, i, v));
-      biasCopy[i] = v;
-    }
+    ok = copyChecked(biasValues, 0, rows, biasCopy, 0, limit);
   } catch (cause) {
-    throw unreadable(`layer ${l} bias[${i}]`, cause);
+    throw unreadable(`layer ${l} bias[${stoppedAt}]`, cause);
+  }
+  if (!ok) {
+    const i = stoppedAt;
+    throw badValue(l, `bias[${i}]`, i, stoppedValue, precision, missing(biasValues, i, stoppedValue));
   }
   return { read, bias: biasCopy, deferred, at };
 }

@@ -224,6 +224,42 @@ test("holes, getters that throw and proxies give MLPError; a getter is read once
   net.dispose();
 });
 
+test("number[] and number[][] weights: the first bad value or throwing read is named by index, each value read once", () => {
+  // Layer 3 is 2×4: a throwing getter in row 1, column 2 of the nested form, then in the bias.
+  const rows = [0, 1].map((i) => layers[1].weights.slice(i * 4, (i + 1) * 4));
+  Object.defineProperty(rows[1], 2, { get: () => { throw new Error("cell getter"); } });
+  throwsCode(make({ layers: [layers[0], { weights: rows, bias: layers[1].bias }, layers[2]] }), "E_SPEC", /layer 3 weights\[1\]\[2\]: reading it threw Error: cell getter/);
+  const bias = layers[2].bias.slice();
+  Object.defineProperty(bias, 0, { get: () => { throw new Error("bias getter"); } });
+  throwsCode(make({ layers: [layers[0], layers[1], { weights: layers[2].weights, bias }] }), "E_SPEC", /layer 4 bias\[0\]: reading it threw Error: bias getter/);
+  // The last value of a flat array, of a nested row and of a bias: the checks reach the end.
+  const flat = layers[0].weights.slice();
+  flat[flat.length - 1] = Infinity;
+  throwsCode(make({ layers: [{ weights: flat, bias: layers[0].bias }, layers[1], layers[2]] }), "E_NONFINITE", new RegExp(`layer 2 weights\\[${flat.length - 1}\\] \\(row 3, column 2\\) is Infinity`));
+  const nested = [0, 1].map((i) => layers[1].weights.slice(i * 4, (i + 1) * 4));
+  (nested[1] as unknown[])[3] = "0.5";
+  throwsCode(make({ layers: [layers[0], { weights: nested, bias: layers[1].bias }, layers[2]] }), "E_NONFINITE", /layer 3 weights\[1\]\[3\] is "0\.5"/);
+  const f32Bias = [0.5, 3.5e38];
+  throwsCode(
+    () => engine.createMLP({ sizes: [1, 2, 1], activations: "sigmoid", precision: "f32", layers: [{ weights: [1, 2], bias: f32Bias }, { weights: [1, 1], bias: [0] }] }),
+    "E_NONFINITE",
+    /layer 2 bias\[1\] is 3\.5e\+38/,
+    /f32 range/,
+  );
+  // Every value of every form is read once.
+  let reads = 0;
+  const counted = (values: number[]) => new Proxy(values, { get: (t, k) => (typeof k === "string" && /^\d+$/.test(k) && reads++, Reflect.get(t, k)) });
+  const spec = { ...good.spec, layers: [
+    { weights: counted(layers[0].weights.slice()), bias: counted(layers[0].bias.slice()) },
+    { weights: [0, 1].map((i) => counted(layers[1].weights.slice(i * 4, (i + 1) * 4))), bias: layers[1].bias },
+    layers[2],
+  ] };
+  const net = engine.createMLP(spec as MLPSpec);
+  assert.is(reads, 12 + 4 + 8);
+  assert.equal(net.toJSON().layers[1].weights, layers[1].weights);
+  net.dispose();
+});
+
 test("__proto__ keys and inherited fields give MLPError (a polluted prototype cannot change a model)", () => {
   const parsed = JSON.parse(`{ "__proto__": { "precision": "f64" }, ${JSON.stringify(good.spec).slice(1)}`);
   throwsCode(() => engine.createMLP(parsed), "E_SPEC", /the key "__proto__" is not part of the model format/);

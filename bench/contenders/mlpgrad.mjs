@@ -24,16 +24,20 @@ export async function importLibrary() {
 // Imported at load time so that the worker's import timing covers the library.
 const library = await importLibrary();
 
-/** The spec createMLP takes, with weights in the contender's precision. */
+/**
+ * The spec createMLP takes: typed-array weights copied into the contender's precision; plain number[]
+ * weights (a model as JSON.parse gives it, cold.mjs) passed as they are, for createMLP to check and copy.
+ */
 export function mlpSpec(net, precision) {
   const FloatArray = precision === "f64" ? Float64Array : Float32Array;
+  const convert = (values) => (ArrayBuffer.isView(values) ? FloatArray.from(values) : values);
   return {
     sizes: net.sizes,
     activations: "sigmoid",
     precision,
     layers: net.layers.map((layer) => ({
-      weights: FloatArray.from(layer.weights),
-      bias: FloatArray.from(layer.bias),
+      weights: convert(layer.weights),
+      bias: convert(layer.bias),
     })),
   };
 }
@@ -75,10 +79,21 @@ export async function create(net, options) {
     gradient: (x, out) => mlp.gradient(x, out),
     gradientBatch: (xs, out) => mlp.gradientBatch(xs, out),
     jacobian: (x, out) => mlp.jacobian(x, out),
+    weightStrides: weightStrides(mlp),
     info,
     mlp,
     engine,
   };
+}
+
+/**
+ * The row length (in elements, padding included) of each W^[l] as the built network lays it out, for
+ * the bandwidth floor (bench/floor.mjs), read defensively from the network's plan (not public API);
+ * undefined when the build does not say.
+ */
+export function weightStrides(mlp) {
+  const layers = mlp?.batchPlan?.layout?.layers;
+  return Array.isArray(layers) && layers.every((layer) => Number.isInteger(layer?.stride)) ? layers.map((layer) => layer.stride) : undefined;
 }
 
 /** Why this build cannot make a pool (no createMLPPool export), or undefined when it can. */
