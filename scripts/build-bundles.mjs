@@ -29,18 +29,28 @@ const scalarBeside = {
   },
 };
 
+// The node bundles embed the kernels uncompressed (build/embed-raw, written by embed-wasm.mjs): no
+// unpacking at start-up, where a browser app's download size does not matter.
+const rawKernels = {
+  name: "raw-kernels",
+  setup(builder) {
+    builder.onResolve({ filter: /(^|\/)wasm(-scalar|-relaxed)?\.generated\.js$/ }, (args) => ({ path: at(`build/embed-raw/${args.path.split("/").pop()}`) }));
+  },
+};
+
 await Promise.all([
   build({ ...common, entryPoints: [at("src/index.ts")], outfile: at("dist/mlpgrad.js"), format: "esm", platform: "browser", plugins: [scalarBeside] }),
   build({ ...common, entryPoints: [at("src/wasm-scalar.generated.ts")], outfile: at("dist/mlpgrad.scalar.js"), format: "esm", platform: "neutral" }),
   build({ ...common, entryPoints: [at("src/wasm-relaxed.generated.ts")], outfile: at("dist/mlpgrad.relaxed.js"), format: "esm", platform: "neutral" }),
   build({ ...common, entryPoints: [at("src/pool-worker.ts")], outfile: at("dist/pool-worker.js"), format: "esm", platform: "browser" }),
-  build({ ...common, entryPoints: [at("src/index.node.ts")], outfile: at("dist/mlpgrad.node.js"), format: "esm", platform: "node" }),
+  build({ ...common, entryPoints: [at("src/index.node.ts")], outfile: at("dist/mlpgrad.node.js"), format: "esm", platform: "node", plugins: [rawKernels] }),
   build({
     ...common,
     entryPoints: [at("src/index.node.ts")],
     outfile: at("dist/mlpgrad.cjs"),
     format: "cjs",
     platform: "node",
+    plugins: [rawKernels],
     // pool-node.ts reads import.meta.url only where it exists, else __filename.
     logOverride: { "empty-import-meta": "silent" },
   }),

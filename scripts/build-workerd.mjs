@@ -17,7 +17,7 @@ const importedKernels = {
     // init.ts's embedded builds: index.workerd.ts always passes a module instead, so they are never read.
     builder.onResolve({ filter: /(^|\/)wasm(-scalar|-relaxed)?\.generated\.js$/ }, () => ({ path: "wasm.generated", namespace: "imported-kernels" }));
     builder.onLoad({ filter: /.*/, namespace: "imported-kernels" }, () => ({
-      contents: 'export const SIMD_WASM_GZIP = "", SCALAR_WASM_GZIP = "", RELAXED_WASM_GZIP = "";\n',
+      contents: 'export const SIMD_WASM = "", SCALAR_WASM = "", RELAXED_WASM = "";\n',
       loader: "js",
     }));
   },

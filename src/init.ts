@@ -3,9 +3,10 @@
  *
  * The SIMD and scalar builds come embedded in the package (base64, generated at build time), so
  * init() needs no file system or network. The SIMD build is used when WebAssembly.validate accepts it.
- * Both are embedded gzip-compressed (scripts/embed-wasm.mjs: a third fewer bytes for a browser app to
- * download; the scalar one in a module imported only where SIMD is missing) and unpacked once, by Node's zlib in the node entry, DecompressionStream where the runtime
- * has it, else by inflate.ts.
+ * In the browser and default bundles they are embedded gzip-compressed (scripts/embed-wasm.mjs: a third
+ * fewer bytes for a browser app to download; the scalar one in a module imported only where SIMD is
+ * missing) and unpacked once, by DecompressionStream where the runtime has it, else by inflate.ts; the
+ * node bundles embed the bytes as they are.
  * A fourth build, `relaxed`, is the SIMD build whose multiply-adds are relaxed-SIMD `relaxed_madd` (one
  * fused multiply-add where the hardware has FMA, so results differ from the SIMD build's in the last bits,
  * within the same tolerances). It is used where WebAssembly.validate accepts a relaxed-SIMD probe (Chromium
@@ -26,7 +27,7 @@ import { MLPError, describe, show } from "./errors.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { MLP } from "./network.js";
 import { gunzip } from "./inflate.js";
-import { SIMD_WASM_GZIP } from "./wasm.generated.js";
+import { SIMD_WASM } from "./wasm.generated.js";
 
 /** Where the kernel module comes from: compiled already, bytes, a URL, or a fetch Response. */
 export type WasmSource = WebAssembly.Module | BufferSource | URL | string | Response | PromiseLike<Response>;
@@ -162,18 +163,15 @@ export function hasThreads(): boolean {
   return threadsUnavailable() === undefined;
 }
 
-let unpackSync: ((packed: Uint8Array) => Uint8Array) | undefined;
-
-/** @internal Sets a synchronous gunzip for the embedded builds (index.node.ts passes Node's zlib). */
-export function setUnpacker(unpack: (packed: Uint8Array) => Uint8Array): void {
-  unpackSync = unpack;
-}
-
-/** An embedded build's bytes: base64 of gzip, unpacked. */
+/**
+ * An embedded build's bytes from its base64: gzip-compressed in the browser and default bundles (unpacked
+ * here), the bytes themselves in the node bundles (scripts/build-bundles.mjs swaps the generated modules:
+ * a Node process skips both node:zlib's import and the unpacking at start-up).
+ */
 async function unpack(base64: string): Promise<Uint8Array<ArrayBuffer>> {
   const packed = decodeBase64(base64);
+  if (packed[0] !== 0x1f || packed[1] !== 0x8b) return packed; // not gzip: "\0asm"
   try {
-    if (unpackSync !== undefined) return new Uint8Array(unpackSync(packed));
     if (typeof DecompressionStream !== "function") return new Uint8Array(gunzip(packed));
     // Native where there is one. Streamed by hand, not through Response: Node's Response compiles a
     // WebAssembly HTTP parser on first use.
@@ -218,10 +216,10 @@ function compileEmbedded(build: Build): Promise<WebAssembly.Module> {
     };
     const packed =
       build === "scalar"
-        ? import("./wasm-scalar.generated.js").then((m) => m.SCALAR_WASM_GZIP, (cause) => chunk("mlpgrad.scalar.js", cause))
+        ? import("./wasm-scalar.generated.js").then((m) => m.SCALAR_WASM, (cause) => chunk("mlpgrad.scalar.js", cause))
         : build === "relaxed" || build === "relaxed-threads"
-          ? import("./wasm-relaxed.generated.js").then((m) => m.RELAXED_WASM_GZIP, (cause) => chunk("mlpgrad.relaxed.js", cause))
-          : Promise.resolve(SIMD_WASM_GZIP);
+          ? import("./wasm-relaxed.generated.js").then((m) => m.RELAXED_WASM, (cause) => chunk("mlpgrad.relaxed.js", cause))
+          : Promise.resolve(SIMD_WASM);
     const shared = build === "threads" || build === "relaxed-threads";
     module = packed.then(unpack).then((bytes) => compileBytes(shared ? sharedMemoryBuild(bytes) : bytes));
     compiled.set(build, module);

@@ -138,19 +138,6 @@ test("without DecompressionStream (Safari before 16.4), inflate.ts unpacks the e
   }
 });
 
-test("the node entry unpacks the embedded builds with node:zlib", async () => {
-  const m = await freshInit();
-  let calls = 0;
-  const { gunzipSync } = await import("node:zlib");
-  m.setUnpacker((packed) => {
-    calls++;
-    return gunzipSync(packed);
-  });
-  const engine = await m.createEngine();
-  assert.is(calls, 1);
-  closeTo(engine.createMLP(c.spec).gradient(c.x), expected, 1e-12, "gradient");
-});
-
 test("without WebAssembly, init rejects with E_NO_WASM", async () => {
   const m = await freshInit();
   const saved = globalThis.WebAssembly;

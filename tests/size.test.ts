@@ -48,6 +48,16 @@ test(`with the relaxed build too (what Chromium loads), at most ${(GZIP_BUDGET +
   assert.ok(both <= GZIP_BUDGET + 16000, `the entry and its relaxed build are ${both} bytes gzipped`);
 });
 
+test("the node bundles embed the kernels uncompressed (nothing to unpack at start-up); the browser bundle compressed", async () => {
+  const raw = (name: string) => readFileSync(at(`build/mlpgrad.${name}.wasm`)).toString("base64");
+  for (const file of ["dist/mlpgrad.node.js", "dist/mlpgrad.cjs"]) {
+    const text = readFileSync(at(file), "utf8");
+    assert.ok(text.includes(raw("simd")) && text.includes(raw("scalar")), `${file} embeds the SIMD and scalar bytes as they are`);
+    assert.not.ok(text.includes(packed("simd")), `${file} does not embed the compressed SIMD build`);
+  }
+  assert.not.ok(readFileSync(at("dist/mlpgrad.js"), "utf8").includes(raw("simd")), "the browser bundle embeds only the compressed build");
+});
+
 test(`with the scalar build too (a runtime without SIMD, or a bundle that does not split code), at most ${(GZIP_BUDGET + 8000) / 1000} KB`, async () => {
   const scalar = await minified("dist/mlpgrad.scalar.js");
   assert.ok(scalar.includes(packed("scalar")), "dist/mlpgrad.scalar.js holds the scalar build");
