@@ -21,6 +21,7 @@ import { BATCH_BLOCK, planBlock } from "./memory.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { BatchJob, BatchMethod, GradientOfOptions, MLP, Vector, VectorOf } from "./network.js";
 import type { JobKind, WorkerFailure, WorkerJob, WorkerReply, WorkerStart } from "./pool-worker.js";
+import { CONTROL_BYTES, SplitControl, phaseCount, runPhase, type SplitJob, type SplitTask } from "./split.js";
 
 /** Options of createMLPPool; S is the type of the spec (MLPSpec<P> types the results by precision). */
 export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
@@ -40,11 +41,22 @@ export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
    * for bundles that do not emit it next to themselves (see docs/bundlers.md). Default: beside this module.
    */
   workerUrl?: string | URL;
+  /**
+   * Weight bytes (Σ_l n_l × padded n_{l−1} × 4 or 8) a network must have before gradient, valueAndGradient
+   * and vjp split one input across the threads (split.ts). Default DEFAULT_MIN_SPLIT_BYTES (measured:
+   * below it a layer's share is too short to pay for the synchronisation); Infinity: never split.
+   */
+  minSplitBytes?: number;
 }
+
+/** Default of MLPPoolOptions.minSplitBytes. */
+export const DEFAULT_MIN_SPLIT_BYTES = 1 << 20;
 
 // Default thread count never exceeds this: batches of a few hundred rows do not feed more threads.
 const MAX_DEFAULT_THREADS = 4;
 const MIN_BLOCKS_PER_THREAD = 2;
+// How long the main thread blocks (or spins) for the workers of a split call before it lets the event loop run.
+const SPLIT_WAIT_MS = 20;
 // ≈ 1 ms of f32 SIMD work per thread (≈ 20 G multiply-adds/s measured), a dozen message round trips.
 const MIN_MACS_PER_THREAD = 2 ** 24;
 
@@ -77,10 +89,28 @@ export class MLPPool<P extends Precision = Precision> {
   private reason: string | undefined;
   private disposal: Promise<void> | undefined;
   private nextId = 1;
+  private readonly control: SplitControl | undefined;
+  private readonly task: SplitTask;
+  private readonly splitWorth: boolean;
+  private splitting: Promise<unknown> | undefined;
 
   /** @internal Use createMLPPool(). */
-  constructor(engine: Engine, network: MLP<P>, workers: PoolWorker[], reason: string | undefined, minRowsPerThread: number | undefined) {
+  constructor(
+    engine: Engine,
+    network: MLP<P>,
+    workers: PoolWorker[],
+    reason: string | undefined,
+    minRowsPerThread: number | undefined,
+    control?: number,
+    minSplitBytes = DEFAULT_MIN_SPLIT_BYTES,
+  ) {
     this.engine = engine;
+    const { layout } = network.batchPlan;
+    this.control = control === undefined ? undefined : new SplitControl(engine.memory, control);
+    this.task = { layout, precision: network.precision, kernels: engine.kernels, memory: engine.memory };
+    let weightBytes = 0;
+    for (const layer of layout.layers) weightBytes += layer.rows * layer.stride * layout.elementBytes;
+    this.splitWorth = weightBytes >= minSplitBytes;
     this.network = network;
     this.runner = network.batchRunner();
     this.workers = workers.slice();
@@ -156,6 +186,87 @@ export class MLPPool<P extends Precision = Precision> {
   }
 
   /**
+   * ∇ₓ a^[L](x) (n_L must be 1), as MLP.gradient, with each layer split across the threads when the network
+   * is large enough (MLPPoolOptions.minSplitBytes); equal to one thread's result bit for bit. Resolves to
+   * `out` when given. Uses the network's single-input buffers until it resolves (calls queue).
+   */
+  async gradient<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, out?: V): Promise<V> {
+    return (await this.single("gradient", x, out)).gradient;
+  }
+
+  /** a^[L](x) and ∇ₓ a^[L](x) (n_L must be 1), as MLP.valueAndGradient, split across the threads as gradient is. */
+  async valueAndGradient<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, out?: V): Promise<{ value: number; gradient: V }> {
+    return this.single("valueAndGradient", x, out);
+  }
+
+  /** vᵀJ (length n_1; v has n_L entries), as MLP.vjp (softmax and logSoftmax outputs too), split across the threads as gradient is. */
+  async vjp<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, v: Readonly<ArrayLike<number>>, out?: V): Promise<V> {
+    return (await this.single("vjp", x, out, v)).gradient;
+  }
+
+  /** Threads a single-input call runs on now. */
+  get splitThreads(): number {
+    return this.control !== undefined && this.splitWorth ? this.threads : 1;
+  }
+
+  private async single<V extends Vector>(method: "gradient" | "valueAndGradient" | "vjp", x: Readonly<ArrayLike<number>>, out: V | undefined, v?: Readonly<ArrayLike<number>>): Promise<{ value: number; gradient: V }> {
+    // One call at a time owns the network's single-input buffers.
+    while (this.splitting !== undefined) await this.splitting.catch(() => {});
+    if (this.disposal !== undefined) throw new MLPError("E_DISPOSED", `${method}: the pool was disposed; create a new one with createMLPPool()`);
+    const network = this.network;
+    const threads = this.splitThreads;
+    if (threads <= 1) {
+      if (method === "vjp") return { value: NaN, gradient: network.vjp(x, v!, out as VectorOf<P> | undefined) as unknown as V };
+      if (method === "gradient") return { value: NaN, gradient: network.gradient(x, out as VectorOf<P> | undefined) as unknown as V };
+      return network.valueAndGradient(x, out as VectorOf<P> | undefined) as unknown as { value: number; gradient: V };
+    }
+    const result = network.splitBegin(method, x, out, v);
+    const { layers } = this.task.layout;
+    const top = layers[layers.length - 1];
+    const running = this.runSplit(threads, method === "vjp" ? top.g : top.s, method === "vjp");
+    this.splitting = running;
+    try {
+      await running;
+    } finally {
+      this.splitting = undefined;
+    }
+    return network.splitResult(result);
+  }
+
+  /** Runs the forward and backward passes on `threads` threads (split.ts); serialTop: splitTop between them. */
+  private async runSplit(threads: number, gTop: number, serialTop: boolean): Promise<void> {
+    const control = this.control!;
+    const workers = this.workers.slice(0, threads - 1);
+    const call = control.begin();
+    const replies = workers.map((worker, i) =>
+      worker.run({ id: this.nextId++, kind: "split", control: control.offset, call, index: i + 1, threads, gTop }),
+    );
+    // Awaited only when the call is given up; a worker's reply only says it has left the call.
+    for (const reply of replies) reply.catch(() => {});
+    const count = this.task.layout.layers.length;
+    const phases = phaseCount(this.task.layout);
+    for (let phase = 0; phase < phases; phase++) {
+      if (phase > 0) {
+        if (phase === count && serialTop) this.network.splitTop();
+        control.release(phase);
+      }
+      runPhase(this.task, phase, gTop, 0, threads);
+      // Block or spin briefly, then let the event loop run: a worker's death is only reported there.
+      while (!control.wait(workers.length * (phase + 1), SPLIT_WAIT_MS)) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const dead = workers.find((worker) => worker.failure !== undefined);
+        if (dead !== undefined || this.disposal !== undefined) {
+          control.abort();
+          // Until they have left, the others may still write into the network's buffers.
+          await Promise.allSettled(replies);
+          if (this.disposal !== undefined) throw new MLPError("E_DISPOSED", "the pool was disposed while this call was running");
+          throw workerError(dead!.failure!);
+        }
+      }
+    }
+  }
+
+  /**
    * Terminates the workers and disposes the network; calls still running reject with E_DISPOSED, later
    * calls too. Resolves when the workers have exited. An idle pool never keeps Node's process alive, so
    * forgetting dispose() leaks threads and memory, but does not hang the process.
@@ -164,6 +275,7 @@ export class MLPPool<P extends Precision = Precision> {
     if (this.disposal === undefined) {
       const workers = this.workers.splice(0);
       this.disposal = Promise.all(workers.map((worker) => worker.terminate())).then(() => {
+        if (this.control !== undefined) this.engine.arena.release(this.control.offset, CONTROL_BYTES);
         // Released only now: until a worker has exited it may still be writing into its block.
         for (const { start, bytes } of this.blocks) this.engine.arena.release(start, bytes);
         this.network.dispose();
@@ -266,7 +378,7 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
   if (options === null || typeof options !== "object") {
     throw new MLPError("E_OPTIONS", `createMLPPool: expected options { spec, threads? }, got ${describe(options)}`);
   }
-  const { spec, threads, minRowsPerThread, workerUrl } = options;
+  const { spec, threads, minRowsPerThread, workerUrl, minSplitBytes } = options;
   if (workerUrl !== undefined && typeof workerUrl !== "string" && !(typeof URL === "function" && workerUrl instanceof URL)) {
     throw new MLPError("E_OPTIONS", `createMLPPool: workerUrl must be a string or a URL, got ${describe(workerUrl)}`, { expected: "string | URL", actual: workerUrl });
   }
@@ -274,6 +386,12 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
       throw new MLPError("E_OPTIONS", `createMLPPool: ${name} must be a positive integer, got ${describe(value)}`, { expected: "integer ≥ 1", actual: value });
     }
+  }
+  if (minSplitBytes !== undefined && !(typeof minSplitBytes === "number" && minSplitBytes >= 0 && !Number.isNaN(minSplitBytes))) {
+    throw new MLPError("E_OPTIONS", `createMLPPool: minSplitBytes must be a number ≥ 0 (Infinity: never split), got ${describe(minSplitBytes)}`, {
+      expected: "number ≥ 0",
+      actual: minSplitBytes,
+    });
   }
   const wanted = threads ?? Math.max(1, Math.min(MAX_DEFAULT_THREADS, await platform.hardwareThreads()));
   let reason: string | undefined;
@@ -284,10 +402,12 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
       const network = engine.createMLP(spec);
       // Plan the main thread's batch block before the workers start, so nothing grows the memory later.
       network.batchRunner();
+      const control = engine.arena.alloc(CONTROL_BYTES, "the control words of the pool's split calls");
       try {
         const workers = await startWorkers(engine, network, wanted - 1, platform, workerUrl);
-        return new MLPPool(engine, network, workers, undefined, minRowsPerThread);
+        return new MLPPool(engine, network, workers, undefined, minRowsPerThread, control, minSplitBytes);
       } catch (error) {
+        engine.arena.release(control, CONTROL_BYTES);
         network.dispose();
         reason = `a worker thread could not be started (${(error as Error).message ?? String(error)})`;
       }
@@ -298,7 +418,7 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
   }
   const engine = await init();
   const network = engine.createMLP(spec);
-  return new MLPPool(engine, network, [], reason === undefined ? undefined : `runs on one thread: ${reason}`, minRowsPerThread);
+  return new MLPPool(engine, network, [], reason === undefined ? undefined : `runs on one thread: ${reason}`, minRowsPerThread, undefined, minSplitBytes);
 }
 
 /** Rows start..end of xs as a typed array that can be transferred; non-numbers become NaN (see rebuild). */
@@ -348,7 +468,7 @@ async function startWorkers(engine: Engine, network: MLP, count: number, platfor
 
 /** @internal The handle of one worker thread, Node's or the browser's. */
 export interface WorkerHandle {
-  post(message: WorkerStart | WorkerJob, transfer: ArrayBuffer[]): void;
+  post(message: WorkerStart | WorkerJob | SplitJob, transfer: ArrayBuffer[]): void;
   /** Node: whether the worker keeps the process alive (only while it has work). */
   keepAlive(on: boolean): void;
   terminate(): Promise<void>;
@@ -425,13 +545,13 @@ class PoolWorker {
     this.handle.keepAlive(false);
   }
 
-  /** Posts a job (its xs is transferred) and resolves with the reply. */
-  run(job: WorkerJob): Promise<WorkerReply> {
+  /** Posts a job (a batch job's xs is transferred) and resolves with the reply. */
+  run(job: WorkerJob | SplitJob): Promise<WorkerReply> {
     if (this.failure !== undefined) return Promise.reject(workerError(this.failure));
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.handle!.keepAlive(true);
       this.pending.set(job.id, { resolve, reject });
-      this.handle!.post(job, [job.xs.buffer as ArrayBuffer]);
+      this.handle!.post(job, job.kind === "split" ? [] : [job.xs.buffer as ArrayBuffer]);
     });
   }
 
