@@ -17,7 +17,7 @@ import { MLPError } from "./errors.js";
 import type { OutputKind } from "./activation.js";
 import type { BlockLayout, NetworkLayout } from "./memory.js";
 import type { Precision } from "./model.js";
-import { serveSplit, type SplitJob, type SplitTask } from "./split.js";
+import { serveSplit, splitTask, type SplitJob, type SplitTask } from "./split.js";
 
 /** The first message to a worker. */
 export interface WorkerStart {
@@ -132,7 +132,7 @@ export function serve(port: Port): void {
       (instance) => {
         buffer = start.memory.buffer;
         view = new ArrayType(buffer);
-        task = { layout: start.layout, precision: start.precision, kernels: instance.exports as unknown as Kernels, memory: start.memory };
+        task = splitTask(start.layout, start.precision, instance.exports as unknown as Kernels, start.memory);
         runner = new BatchRunner({
           kernels: instance.exports as unknown as Kernels,
           precision: start.precision,

@@ -21,7 +21,7 @@ import { BATCH_BLOCK, planBlock } from "./memory.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { BatchJob, BatchMethod, GradientOfOptions, MLP, Vector, VectorOf } from "./network.js";
 import type { JobKind, WorkerFailure, WorkerJob, WorkerReply, WorkerStart } from "./pool-worker.js";
-import { CONTROL_BYTES, SplitControl, phaseCount, runPhase, type SplitJob, type SplitTask } from "./split.js";
+import { CONTROL_BYTES, MIN_SHARED_LAYER_BYTES, SplitControl, runPhase, schedule, splitTask, takesPart, type SplitJob, type SplitTask } from "./split.js";
 
 /** Options of createMLPPool; S is the type of the spec (MLPSpec<P> types the results by precision). */
 export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
@@ -44,7 +44,8 @@ export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
   /**
    * Weight bytes (Σ_l n_l × padded n_{l−1} × 4 or 8) a network must have before gradient, valueAndGradient
    * and vjp split one input across the threads (split.ts). Default DEFAULT_MIN_SPLIT_BYTES (measured:
-   * below it a layer's share is too short to pay for the synchronisation); Infinity: never split.
+   * below it a layer's share is too short to pay for the synchronisation); Infinity: never split. Layers
+   * of fewer than min(64 KiB, minSplitBytes) weight bytes run on the main thread alone.
    */
   minSplitBytes?: number;
 }
@@ -92,6 +93,7 @@ export class MLPPool<P extends Precision = Precision> {
   private readonly control: SplitControl | undefined;
   private readonly task: SplitTask;
   private readonly splitWorth: boolean;
+  private readonly minLayerBytes: number;
   private splitting: Promise<unknown> | undefined;
 
   /** @internal Use createMLPPool(). */
@@ -107,10 +109,11 @@ export class MLPPool<P extends Precision = Precision> {
     this.engine = engine;
     const { layout } = network.batchPlan;
     this.control = control === undefined ? undefined : new SplitControl(engine.memory, control);
-    this.task = { layout, precision: network.precision, kernels: engine.kernels, memory: engine.memory };
+    this.task = splitTask(layout, network.precision, engine.kernels, engine.memory);
     let weightBytes = 0;
     for (const layer of layout.layers) weightBytes += layer.rows * layer.stride * layout.elementBytes;
     this.splitWorth = weightBytes >= minSplitBytes;
+    this.minLayerBytes = Math.min(MIN_SHARED_LAYER_BYTES, minSplitBytes);
     this.network = network;
     this.runner = network.batchRunner();
     this.workers = workers.slice();
@@ -239,20 +242,22 @@ export class MLPPool<P extends Precision = Precision> {
     const workers = this.workers.slice(0, threads - 1);
     const call = control.begin();
     const replies = workers.map((worker, i) =>
-      worker.run({ id: this.nextId++, kind: "split", control: control.offset, call, index: i + 1, threads, gTop }),
+      worker.run({ id: this.nextId++, kind: "split", control: control.offset, call, index: i + 1, threads, gTop, minLayerBytes: this.minLayerBytes }),
     );
     // Awaited only when the call is given up; a worker's reply only says it has left the call.
     for (const reply of replies) reply.catch(() => {});
     const count = this.task.layout.layers.length;
-    const phases = phaseCount(this.task.layout);
-    for (let phase = 0; phase < phases; phase++) {
+    const phases = schedule(this.task.layout, threads, this.minLayerBytes);
+    let arrivals = 0;
+    for (let phase = 0; phase < phases.length; phase++) {
       if (phase > 0) {
         if (phase === count && serialTop) this.network.splitTop();
         control.release(phase);
       }
-      runPhase(this.task, phase, gTop, 0, threads);
+      runPhase(this.task, phase, gTop, 0, phases[phase]);
+      for (let t = 1; t < threads; t++) if (takesPart(this.task, phase, t, phases[phase])) arrivals++;
       // Block or spin briefly, then let the event loop run: a worker's death is only reported there.
-      while (!control.wait(workers.length * (phase + 1), SPLIT_WAIT_MS)) {
+      while (!control.wait(arrivals, SPLIT_WAIT_MS)) {
         await new Promise((resolve) => setTimeout(resolve, 0));
         const dead = workers.find((worker) => worker.failure !== undefined);
         if (dead !== undefined || this.disposal !== undefined) {

@@ -30,23 +30,59 @@ const DONE = 1;
 const CALL = 2;
 const ABORT = 3;
 
-/** What one call computes: the whole forward pass, then the backward pass from g^[L] at byte offset gTop. */
+/** What the threads of a split call share: the network's layout and kernels, and each layer's activation. */
 export interface SplitTask {
   layout: NetworkLayout;
   precision: Precision;
   kernels: Kernels;
   memory: WebAssembly.Memory;
+  /** Per layer: the activation code and parameters p1, p2, as the one-thread kernels read them from the plan. */
+  acts: { code: number; p1: number; p2: number }[];
+}
+
+/** A SplitTask for the network at `layout` (its plan already written). */
+export function splitTask(layout: NetworkLayout, precision: Precision, kernels: Kernels, memory: WebAssembly.Memory): SplitTask {
+  const acts = layout.layers.map((_, i) => {
+    const entry = layout.plan + i * PLAN_WORDS * 4;
+    const params = new Float64Array(memory.buffer, entry + 56, 2);
+    return { code: new Uint32Array(memory.buffer, entry, 8)[7], p1: params[0], p2: params[1] };
+  });
+  return { layout, precision, kernels, memory, acts };
+}
+
+/**
+ * A layer with fewer weight bytes than this is done by the main thread alone: it takes less time
+ * (≈ 3 µs at 20 GB/s) than the barrier a shared phase needs. (The pool lowers it to its minSplitBytes.)
+ */
+export const MIN_SHARED_LAYER_BYTES = 1 << 16;
+
+/**
+ * The phases of a call on T threads: the forward layers, then the backward ones; `threads` 1 for a layer
+ * small enough for the main thread alone. Phase p is forward for p < layers, else layer 2·layers − 1 − p backward.
+ */
+export function schedule(layout: NetworkLayout, T: number, minLayerBytes: number): number[] {
+  const count = layout.layers.length;
+  const threads: number[] = [];
+  for (let p = 0; p < 2 * count; p++) {
+    const layer = layout.layers[p < count ? p : 2 * count - 1 - p];
+    threads.push(layer.rows * layer.stride * layout.elementBytes < minLayerBytes ? 1 : T);
+  }
+  return threads;
 }
 
 /** [from, to) of `n` items for thread t of T, in whole units of 4 (the last range ends at n). */
 function range(n: number, t: number, T: number): [number, number] {
+  if (t >= T) return [n, n];
   const units = Math.ceil(n / 4);
   return [Math.min(n, 4 * Math.floor((units * t) / T)), Math.min(n, 4 * Math.floor((units * (t + 1)) / T))];
 }
 
-/** Phases of a call: the forward layers, then the backward ones. */
-export function phaseCount(layout: NetworkLayout): number {
-  return 2 * layout.layers.length;
+/** Whether thread t has work in a phase shared by T threads. */
+export function takesPart(task: SplitTask, phase: number, t: number, T: number): boolean {
+  const count = task.layout.layers.length;
+  const layer = task.layout.layers[phase < count ? phase : 2 * count - 1 - phase];
+  const [from, to] = range(phase < count ? layer.rows : layer.stride, t, T);
+  return to > from;
 }
 
 /** Thread t's share of phase `phase` (of T threads), the backward pass starting from g^[L] at gTop. */
@@ -60,16 +96,13 @@ export function runPhase(task: SplitTask, phase: number, gTop: number, t: number
     const layer = layers[phase];
     const [r0, r1] = range(layer.rows, t, T);
     if (r1 <= r0) return;
-    // The activation code and its parameters as the one-thread kernels read them: from the plan.
-    const entry = layout.plan + phase * PLAN_WORDS * 4;
-    const words = new Uint32Array(task.memory.buffer, entry, 8);
-    const params = new Float64Array(task.memory.buffer, entry + 56, 2);
+    const { code, p1, p2 } = task.acts[phase];
     const input = phase === 0 ? layout.x : layers[phase - 1].a;
     const at = r0 * e;
-    (f32 ? kernels.denseF32 : kernels.denseF64)(layer.a + at, layer.s + at, layer.w + at * layer.stride, layer.b + at, input, r1 - r0, layer.stride, words[7], params[0], params[1]);
+    (f32 ? kernels.denseF32 : kernels.denseF64)(layer.a + at, layer.s + at, layer.w + at * layer.stride, layer.b + at, input, r1 - r0, layer.stride, code, p1, p2);
     return;
   }
-  const i = count - 1 - (phase - count);
+  const i = 2 * count - 1 - phase;
   const layer = layers[i];
   const [c0, c1] = range(layer.stride, t, T);
   if (c1 <= c0) return;
@@ -92,29 +125,35 @@ export interface SplitJob {
   index: number;
   threads: number;
   gTop: number;
+  /** Layers of fewer weight bytes run on the main thread alone (schedule). */
+  minLayerBytes: number;
 }
 
-// A waiter spins this many loads before it sleeps: a phase of a large layer takes ~100 µs, and a futex
-// wake-up costs tens of µs.
-const SPINS = 2000;
+// A waiter spins this long before it sleeps: a shared phase of a large layer takes tens of µs, and a
+// futex wake-up costs about as much again.
+const SPIN_MS = 0.2;
 // A worker left waiting this long for the next phase gives up on the call (the main thread is gone).
 const WORKER_PATIENCE_MS = 60_000;
 
-/** A worker's part of one call: every phase the main thread releases, in order; false if it left early. */
+/** A worker's part of one call: each phase it has work in, once the main thread releases it; false if it left early. */
 export function serveSplit(task: SplitTask, job: SplitJob): boolean {
   const control = new Int32Array(task.memory.buffer, job.control, CONTROL_BYTES / 4);
-  const phases = phaseCount(task.layout);
-  for (let phase = 0; phase < phases; phase++) {
+  const phases = schedule(task.layout, job.threads, job.minLayerBytes);
+  for (let phase = 0; phase < phases.length; phase++) {
+    if (!takesPart(task, phase, job.index, phases[phase])) continue;
     let waited = 0;
+    let deadline = 0;
     for (let spin = 0; ; spin++) {
       if (Atomics.load(control, CALL) !== job.call || Atomics.load(control, ABORT) !== 0) return false;
       const go = Atomics.load(control, GO);
       if (go > phase) break;
-      if (spin >= SPINS) {
-        if (Atomics.wait(control, GO, go, 50) === "timed-out" && (waited += 50) > WORKER_PATIENCE_MS) return false;
+      if ((spin & 255) === 255) {
+        const now = performance.now();
+        if (deadline === 0) deadline = now + SPIN_MS;
+        else if (now > deadline && Atomics.wait(control, GO, go, 50) === "timed-out" && (waited += 50) > WORKER_PATIENCE_MS) return false;
       }
     }
-    runPhase(task, phase, job.gTop, job.index, job.threads);
+    runPhase(task, phase, job.gTop, job.index, phases[phase]);
     Atomics.add(control, DONE, 1);
     Atomics.notify(control, DONE);
   }
@@ -166,16 +205,15 @@ export class SplitControl {
    */
   wait(arrivals: number, budgetMs: number): boolean {
     const words = this.words;
-    let spin = 0;
     let start = 0;
-    for (;;) {
+    for (let spin = 0; ; spin++) {
       const done = Atomics.load(words, DONE);
       if (done >= arrivals) return true;
-      if (++spin < SPINS) continue;
+      if ((spin & 255) !== 255) continue;
       const now = performance.now();
       if (start === 0) start = now;
       else if (now - start > budgetMs) return false;
-      if (this.blocking) Atomics.wait(words, DONE, done, 1);
+      else if (this.blocking && now - start > SPIN_MS) Atomics.wait(words, DONE, done, 1);
     }
   }
 
