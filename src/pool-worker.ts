@@ -116,7 +116,8 @@ export function serve(port: Port): void {
 
   port.listen((message) => {
     if (runner !== undefined) {
-      // A split call (split.ts): this thread's share of one input, phase by phase; the reply says it has left.
+      // A split call (split.ts): this thread's share of one input, phase by phase, then of the calls that
+      // claim it while it is parked; the reply says it is back in its event loop.
       if ((message as SplitJob).kind === "split") {
         const job = message as SplitJob;
         serveSplit(task, job);

@@ -21,7 +21,7 @@ import { BATCH_BLOCK, planBlock } from "./memory.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { BatchJob, BatchMethod, GradientOfOptions, MLP, Vector, VectorOf } from "./network.js";
 import type { JobKind, WorkerFailure, WorkerJob, WorkerReply, WorkerStart } from "./pool-worker.js";
-import { CONTROL_BYTES, MIN_SHARED_LAYER_BYTES, SplitControl, runPhase, schedule, splitTask, takesPart, type SplitJob, type SplitTask } from "./split.js";
+import { MIN_SHARED_LAYER_BYTES, controlBytes, SplitControl, runPhase, schedule, splitTask, takesPart, type SplitJob, type SplitTask } from "./split.js";
 
 /** Options of createMLPPool; S is the type of the spec (MLPSpec<P> types the results by precision). */
 export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
@@ -108,7 +108,7 @@ export class MLPPool<P extends Precision = Precision> {
   ) {
     this.engine = engine;
     const { layout } = network.batchPlan;
-    this.control = control === undefined ? undefined : new SplitControl(engine.memory, control);
+    this.control = control === undefined ? undefined : new SplitControl(engine.memory, control, workers.length);
     this.task = splitTask(layout, network.precision, engine.kernels, engine.memory);
     let weightBytes = 0;
     for (const layer of layout.layers) weightBytes += layer.rows * layer.stride * layout.elementBytes;
@@ -240,12 +240,16 @@ export class MLPPool<P extends Precision = Precision> {
   private async runSplit(threads: number, gTop: number, serialTop: boolean): Promise<void> {
     const control = this.control!;
     const workers = this.workers.slice(0, threads - 1);
-    const call = control.begin();
-    const replies = workers.map((worker, i) =>
-      worker.run({ id: this.nextId++, kind: "split", control: control.offset, call, index: i + 1, threads, gTop, minLayerBytes: this.minLayerBytes }),
+    const call = control.begin(
+      workers.map((worker) => worker.slot),
+      gTop,
+      this.minLayerBytes,
     );
-    // Awaited only when the call is given up; a worker's reply only says it has left the call.
-    for (const reply of replies) reply.catch(() => {});
+    // A parked worker is claimed through the control block; the others get a message.
+    for (const worker of workers) {
+      if (control.claim(worker.slot)) continue;
+      worker.run({ id: this.nextId++, kind: "split", control: control.offset, call, slot: worker.slot, slots: control.slots }).catch(() => {});
+    }
     const count = this.task.layout.layers.length;
     const phases = schedule(this.task.layout, threads, this.minLayerBytes);
     let arrivals = 0;
@@ -263,7 +267,9 @@ export class MLPPool<P extends Precision = Precision> {
         if (dead !== undefined || this.disposal !== undefined) {
           control.abort();
           // Until they have left, the others may still write into the network's buffers.
-          await Promise.allSettled(replies);
+          while (workers.some((worker) => worker.failure === undefined && !control.hasLeft(worker.slot))) {
+            await new Promise((resolve) => setTimeout(resolve, 1));
+          }
           if (this.disposal !== undefined) throw new MLPError("E_DISPOSED", "the pool was disposed while this call was running");
           throw workerError(dead!.failure!);
         }
@@ -280,7 +286,7 @@ export class MLPPool<P extends Precision = Precision> {
     if (this.disposal === undefined) {
       const workers = this.workers.splice(0);
       this.disposal = Promise.all(workers.map((worker) => worker.terminate())).then(() => {
-        if (this.control !== undefined) this.engine.arena.release(this.control.offset, CONTROL_BYTES);
+        if (this.control !== undefined) this.engine.arena.release(this.control.offset, controlBytes(this.control.slots));
         // Released only now: until a worker has exited it may still be writing into its block.
         for (const { start, bytes } of this.blocks) this.engine.arena.release(start, bytes);
         this.network.dispose();
@@ -318,6 +324,8 @@ export class MLPPool<P extends Precision = Precision> {
     const nL = this.network.outputSize;
     // Post the workers' chunks first, so they compute while the main thread runs chunk 0.
     const replies: Promise<WorkerReply>[] = [];
+    // A worker parked after a split call would read its message only when it stops waiting.
+    for (let i = 1; i < bounds.length - 1; i++) this.control?.dismiss(this.workers[i - 1].slot);
     for (let i = 1; i < bounds.length - 1; i++) {
       const from = bounds[i];
       const to = bounds[i + 1];
@@ -407,12 +415,12 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
       const network = engine.createMLP(spec);
       // Plan the main thread's batch block before the workers start, so nothing grows the memory later.
       network.batchRunner();
-      const control = engine.arena.alloc(CONTROL_BYTES, "the control words of the pool's split calls");
+      const control = engine.arena.alloc(controlBytes(wanted - 1), "the control words of the pool's split calls");
       try {
         const workers = await startWorkers(engine, network, wanted - 1, platform, workerUrl);
         return new MLPPool(engine, network, workers, undefined, minRowsPerThread, control, minSplitBytes);
       } catch (error) {
-        engine.arena.release(control, CONTROL_BYTES);
+        engine.arena.release(control, controlBytes(wanted - 1));
         network.dispose();
         reason = `a worker thread could not be started (${(error as Error).message ?? String(error)})`;
       }
@@ -445,7 +453,7 @@ async function startWorkers(engine: Engine, network: MLP, count: number, platfor
   for (let i = 0; i < count; i++) {
     const bytes = planBlock(sizes, precision, 0).bytes;
     const start = engine.arena.alloc(bytes, `the batch buffers of worker thread ${i + 1} for the ${precision} network [${sizes.join(", ")}]`);
-    workers.push(new PoolWorker({ start, bytes }));
+    workers.push(new PoolWorker({ start, bytes }, i));
   }
   const started = await Promise.allSettled(
     workers.map((worker) =>
@@ -533,7 +541,11 @@ class PoolWorker {
   /** Why the thread stopped, once it has (failed, or terminated). */
   failure: Error | undefined;
 
-  constructor(readonly block: { start: number; bytes: number }) {}
+  /** block: its batch buffers; slot: its words in the control block of split calls (split.ts). */
+  constructor(
+    readonly block: { start: number; bytes: number },
+    readonly slot: number,
+  ) {}
 
   /** Starts the thread and resolves once it has instantiated the kernels. */
   async start(platform: ThreadPlatform, url: string | URL | undefined, message: WorkerStart): Promise<void> {

@@ -10,25 +10,42 @@
  *             and last of ∇ₓ = (W^[2])ᵀ g^[2] (split.ts's denseBackCols: the same sum, in the same order,
  *             for each column as one thread's denseBack)
  *
- * Synchronisation is a 16-byte control block of Int32 words in the shared memory:
- *   GO    phases released so far: the main thread stores p + 1 (and notifies) to start phase p
- *   DONE  workers' arrivals in this call: a worker adds 1 (and notifies) after each phase
- *   CALL  the call's number: a worker serves only the call it was posted for
- *   ABORT 1 when the main thread gave up on a call (a worker died): the others leave at once
- * One message per call and worker starts it (a worker cannot listen for messages while it waits on
- * GO); between phases the main thread may run serial steps (g^[L] from v) before it releases the next.
+ * Synchronisation is a control block of Int32 words in the shared memory (controlBytes):
+ *   GO      phases released so far: the main thread stores p + 1 (and notifies) to start phase p
+ *   DONE    workers' arrivals in this call: a worker adds 1 (and notifies) after each phase it shares
+ *   CALL    the call's number;  ABORT 1 when the main thread gave up on it (a worker died)
+ *   THREADS, GTOP, MIN_LAYER  the call's thread count, g^[L]'s offset and schedule's layer threshold
+ *   per worker slot: STATE (AWAY in its event loop, PARKED waiting for a call, CLAIMED given one),
+ *   INDEX (its thread number in this call) and LEFT (the last call it has left)
+ * A worker that finishes a call parks for PARK_MS: a call that starts meanwhile claims it with a
+ * compare-and-swap PARKED → CLAIMED and a notify, no message; otherwise the call posts it a message.
+ * Between phases the main thread may run serial steps (g^[L] from v) before it releases the next.
  */
 import type { Kernels } from "./engine.js";
 import type { NetworkLayout } from "./memory.js";
 import { PLAN_WORDS } from "./memory.js";
 import type { Precision } from "./model.js";
 
-/** Bytes of the control block (four Int32 words). */
-export const CONTROL_BYTES = 16;
 const GO = 0;
 const DONE = 1;
 const CALL = 2;
 const ABORT = 3;
+const THREADS = 4;
+const GTOP = 5;
+const MIN_LAYER = 6;
+const HEADER_WORDS = 8;
+// Per worker slot s, at HEADER_WORDS + 4s:
+const STATE = 0;
+const INDEX = 1;
+const LEFT = 2;
+const AWAY = 0;
+const PARKED = 1;
+const CLAIMED = 2;
+
+/** Bytes of the control block of a pool with `workers` worker threads. */
+export function controlBytes(workers: number): number {
+  return 4 * (HEADER_WORDS + 4 * workers);
+}
 
 /** What the threads of a split call share: the network's layout and kernels, and each layer's activation. */
 export interface SplitTask {
@@ -113,57 +130,92 @@ export function runPhase(task: SplitTask, phase: number, gTop: number, t: number
   (f32 ? kernels.denseBackColsF32 : kernels.denseBackColsF64)(out + at, layer.w + at, g, s, layer.rows, layer.stride, c1 - c0);
 }
 
-/** The job a worker is posted for one split call. */
+/** The message that starts a split call on a worker that is not parked. */
 export interface SplitJob {
   id: number;
   kind: "split";
   /** Byte offset of the control block. */
   control: number;
-  /** The call's number (CALL). */
+  /** The call's number (CALL): a message that arrives after its call has ended is ignored. */
   call: number;
-  /** This worker's thread index (1..threads−1; the main thread is 0). */
-  index: number;
-  threads: number;
-  gTop: number;
-  /** Layers of fewer weight bytes run on the main thread alone (schedule). */
-  minLayerBytes: number;
+  /** The worker's slot in the control block. */
+  slot: number;
+  /** Workers in the pool when it was created (the control block's size). */
+  slots: number;
 }
 
 // A waiter spins this long before it sleeps: a shared phase of a large layer takes tens of µs, and a
 // futex wake-up costs about as much again.
 const SPIN_MS = 0.2;
+// How long a worker stays parked after a call, waiting for the next one (blocked in Atomics.wait, no CPU).
+const PARK_MS = 20;
 // A worker left waiting this long for the next phase gives up on the call (the main thread is gone).
 const WORKER_PATIENCE_MS = 60_000;
 
-/** A worker's part of one call: each phase it has work in, once the main thread releases it; false if it left early. */
-export function serveSplit(task: SplitTask, job: SplitJob): boolean {
-  const control = new Int32Array(task.memory.buffer, job.control, CONTROL_BYTES / 4);
-  const phases = schedule(task.layout, job.threads, job.minLayerBytes);
+/** Waits until words[at] is no longer `value` or `ms` have passed: spins SPIN_MS, then sleeps; the last value read. */
+function waitWhile(words: Int32Array, at: number, value: number, ms: number, stop?: () => boolean): number {
+  const start = performance.now();
+  for (let spin = 0; ; spin++) {
+    const now = Atomics.load(words, at);
+    if (now !== value || stop?.()) return now;
+    if ((spin & 255) !== 255) continue;
+    const elapsed = performance.now() - start;
+    if (elapsed > ms) return now;
+    if (elapsed > SPIN_MS) Atomics.wait(words, at, value, Math.min(5, ms - elapsed));
+  }
+}
+
+/** The phases of the current call this worker shares; false if the call was given up (or never reached). */
+function serveCall(task: SplitTask, words: Int32Array, slot: number): boolean {
+  const call = Atomics.load(words, CALL);
+  const threads = Atomics.load(words, THREADS);
+  const gTop = Atomics.load(words, GTOP);
+  const index = Atomics.load(words, HEADER_WORDS + 4 * slot + INDEX);
+  const phases = schedule(task.layout, threads, Atomics.load(words, MIN_LAYER));
+  const stopped = () => Atomics.load(words, CALL) !== call || Atomics.load(words, ABORT) !== 0;
   for (let phase = 0; phase < phases.length; phase++) {
-    if (!takesPart(task, phase, job.index, phases[phase])) continue;
-    let waited = 0;
-    let deadline = 0;
-    for (let spin = 0; ; spin++) {
-      if (Atomics.load(control, CALL) !== job.call || Atomics.load(control, ABORT) !== 0) return false;
-      const go = Atomics.load(control, GO);
+    if (!takesPart(task, phase, index, phases[phase])) continue;
+    for (let waited = 0; ; waited += 50) {
+      const go = Atomics.load(words, GO);
+      if (stopped()) return false;
       if (go > phase) break;
-      if ((spin & 255) === 255) {
-        const now = performance.now();
-        if (deadline === 0) deadline = now + SPIN_MS;
-        else if (now > deadline && Atomics.wait(control, GO, go, 50) === "timed-out" && (waited += 50) > WORKER_PATIENCE_MS) return false;
-      }
+      if (waited > WORKER_PATIENCE_MS) return false;
+      waitWhile(words, GO, go, 50, stopped);
     }
-    runPhase(task, phase, job.gTop, job.index, phases[phase]);
-    Atomics.add(control, DONE, 1);
-    Atomics.notify(control, DONE);
+    runPhase(task, phase, gTop, index, phases[phase]);
+    Atomics.add(words, DONE, 1);
+    Atomics.notify(words, DONE);
   }
   return true;
 }
 
+/**
+ * A worker's side of split calls, from the message `job`: serves that call (if it is still the current
+ * one), then parks, serving each call that claims it, until PARK_MS pass without one or the pool
+ * dismisses it; then returns to the worker's event loop.
+ */
+export function serveSplit(task: SplitTask, job: SplitJob): void {
+  const words = new Int32Array(task.memory.buffer, job.control, controlBytes(job.slots) / 4);
+  const state = HEADER_WORDS + 4 * job.slot + STATE;
+  const left = HEADER_WORDS + 4 * job.slot + LEFT;
+  if (Atomics.load(words, CALL) !== job.call) return;
+  for (;;) {
+    const call = Atomics.load(words, CALL);
+    serveCall(task, words, job.slot);
+    Atomics.store(words, state, PARKED);
+    Atomics.store(words, left, call);
+    Atomics.notify(words, left);
+    const now = waitWhile(words, state, PARKED, PARK_MS);
+    if (now === AWAY) return; // dismissed by the pool
+    if (now === PARKED && Atomics.compareExchange(words, state, PARKED, AWAY) === PARKED) return;
+    // Claimed (just now, or as it tried to leave): serve that call.
+  }
+}
+
 /** Whether this thread may block in Atomics.wait (Node's main thread may, a browser's main thread may not). */
-export function canBlock(control: Int32Array): boolean {
+export function canBlock(words: Int32Array): boolean {
   try {
-    Atomics.wait(control, ABORT, 1, 0);
+    Atomics.wait(words, ABORT, 1, 0);
     return true;
   } catch {
     return false;
@@ -176,20 +228,56 @@ export class SplitControl {
   private readonly blocking: boolean;
   private call = 0;
 
-  constructor(memory: WebAssembly.Memory, readonly offset: number) {
-    this.words = new Int32Array(memory.buffer, offset, CONTROL_BYTES / 4);
+  constructor(memory: WebAssembly.Memory, readonly offset: number, readonly slots: number) {
+    this.words = new Int32Array(memory.buffer, offset, controlBytes(slots) / 4);
     this.blocking = canBlock(this.words);
   }
 
-  /** Starts a call: phase 0 released, no arrivals; returns its number for the workers' jobs. */
-  begin(): number {
+  /** Starts a call on the main thread and the workers in `slots` (thread t = position + 1): phase 0 released. */
+  begin(slots: readonly number[], gTop: number, minLayerBytes: number): number {
     const words = this.words;
+    this.call = (this.call + 1) | 0 || 1;
     Atomics.store(words, ABORT, 0);
     Atomics.store(words, DONE, 0);
+    Atomics.store(words, THREADS, slots.length + 1);
+    Atomics.store(words, GTOP, gTop);
+    Atomics.store(words, MIN_LAYER, Math.min(minLayerBytes, 0x7fffffff));
+    slots.forEach((slot, i) => Atomics.store(words, HEADER_WORDS + 4 * slot + INDEX, i + 1));
     Atomics.store(words, GO, 1);
-    this.call = (this.call + 1) | 0 || 1;
     Atomics.store(words, CALL, this.call);
     return this.call;
+  }
+
+  /**
+   * Hands the current call to the worker in `slot` if it is parked (true), else false: then post it a
+   * SplitJob. A worker still finishing the last call is given a moment to park.
+   */
+  claim(slot: number): boolean {
+    const words = this.words;
+    const state = HEADER_WORDS + 4 * slot + STATE;
+    const start = performance.now();
+    for (;;) {
+      const now = Atomics.load(words, state);
+      if (now === PARKED) {
+        if (Atomics.compareExchange(words, state, PARKED, CLAIMED) === PARKED) {
+          Atomics.notify(words, state);
+          return true;
+        }
+      } else if (now === AWAY || performance.now() - start > 1) {
+        return false;
+      }
+    }
+  }
+
+  /** Sends a parked worker back to its event loop (before a batch job is posted to it). */
+  dismiss(slot: number): void {
+    const state = HEADER_WORDS + 4 * slot + STATE;
+    if (Atomics.compareExchange(this.words, state, PARKED, AWAY) === PARKED) Atomics.notify(this.words, state);
+  }
+
+  /** Whether the worker in `slot` has left the current call. */
+  hasLeft(slot: number): boolean {
+    return Atomics.load(this.words, HEADER_WORDS + 4 * slot + LEFT) === this.call;
   }
 
   /** Releases phase p (p ≥ 1; phase 0 is released by begin). */
