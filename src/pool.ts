@@ -21,7 +21,7 @@ import { BATCH_BLOCK, planBlock } from "./memory.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { BatchJob, BatchMethod, GradientOfOptions, MLP, Vector, VectorOf } from "./network.js";
 import type { JobKind, WorkerFailure, WorkerJob, WorkerReply, WorkerStart } from "./pool-worker.js";
-import { MIN_SHARED_LAYER_BYTES, controlBytes, SplitControl, runPhase, schedule, splitTask, takesPart, type SplitJob, type SplitTask } from "./split.js";
+import { MIN_SHARED_LAYER_BYTES, controlBytes, SplitControl, schedule, splitTask, type SplitJob, type SplitTask } from "./split.js";
 
 /** Options of createMLPPool; S is the type of the spec (MLPSpec<P> types the results by precision). */
 export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
@@ -108,7 +108,7 @@ export class MLPPool<P extends Precision = Precision> {
   ) {
     this.engine = engine;
     const { layout } = network.batchPlan;
-    this.control = control === undefined ? undefined : new SplitControl(engine.memory, control, workers.length);
+    this.control = control === undefined ? undefined : new SplitControl(engine.memory, control, workers.length, 2 * layout.layers.length);
     this.task = splitTask(layout, network.precision, engine.kernels, engine.memory);
     let weightBytes = 0;
     for (const layer of layout.layers) weightBytes += layer.rows * layer.stride * layout.elementBytes;
@@ -240,28 +240,24 @@ export class MLPPool<P extends Precision = Precision> {
   private async runSplit(threads: number, gTop: number, serialTop: boolean): Promise<void> {
     const control = this.control!;
     const workers = this.workers.slice(0, threads - 1);
-    const call = control.begin(
-      workers.map((worker) => worker.slot),
-      gTop,
-      this.minLayerBytes,
-    );
+    const call = control.begin(threads, gTop, this.minLayerBytes);
     // A parked worker is claimed through the control block; the others get a message.
     for (const worker of workers) {
       if (control.claim(worker.slot)) continue;
-      worker.run({ id: this.nextId++, kind: "split", control: control.offset, call, slot: worker.slot, slots: control.slots }).catch(() => {});
+      const job = { id: this.nextId++, kind: "split", control: control.offset, call, slot: worker.slot, slots: control.slots, phases: control.phases } as const;
+      worker.run(job).catch(() => {});
     }
     const count = this.task.layout.layers.length;
-    const phases = schedule(this.task.layout, threads, this.minLayerBytes);
-    let arrivals = 0;
-    for (let phase = 0; phase < phases.length; phase++) {
+    const chunks = schedule(this.task.layout, threads, this.minLayerBytes);
+    for (let phase = 0; phase < chunks.length; phase++) {
       if (phase > 0) {
         if (phase === count && serialTop) this.network.splitTop();
         control.release(phase);
       }
-      runPhase(this.task, phase, gTop, 0, phases[phase]);
-      for (let t = 1; t < threads; t++) if (takesPart(this.task, phase, t, phases[phase])) arrivals++;
-      // Block or spin briefly, then let the event loop run: a worker's death is only reported there.
-      while (!control.wait(arrivals, SPLIT_WAIT_MS)) {
+      control.take(this.task, phase, chunks[phase], gTop);
+      // Block or spin briefly for the chunks workers hold, then let the event loop run: a worker's death
+      // is only reported there.
+      while (!control.wait(phase, chunks[phase], SPLIT_WAIT_MS)) {
         await new Promise((resolve) => setTimeout(resolve, 0));
         const dead = workers.find((worker) => worker.failure !== undefined);
         if (dead !== undefined || this.disposal !== undefined) {
@@ -286,7 +282,7 @@ export class MLPPool<P extends Precision = Precision> {
     if (this.disposal === undefined) {
       const workers = this.workers.splice(0);
       this.disposal = Promise.all(workers.map((worker) => worker.terminate())).then(() => {
-        if (this.control !== undefined) this.engine.arena.release(this.control.offset, controlBytes(this.control.slots));
+        if (this.control !== undefined) this.engine.arena.release(this.control.offset, controlBytes(this.control.slots, this.control.phases));
         // Released only now: until a worker has exited it may still be writing into its block.
         for (const { start, bytes } of this.blocks) this.engine.arena.release(start, bytes);
         this.network.dispose();
@@ -415,12 +411,12 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
       const network = engine.createMLP(spec);
       // Plan the main thread's batch block before the workers start, so nothing grows the memory later.
       network.batchRunner();
-      const control = engine.arena.alloc(controlBytes(wanted - 1), "the control words of the pool's split calls");
+      const control = engine.arena.alloc(controlBytes(wanted - 1, 2 * (network.sizes.length - 1)), "the control words of the pool's split calls");
       try {
         const workers = await startWorkers(engine, network, wanted - 1, platform, workerUrl);
         return new MLPPool(engine, network, workers, undefined, minRowsPerThread, control, minSplitBytes);
       } catch (error) {
-        engine.arena.release(control, controlBytes(wanted - 1));
+        engine.arena.release(control, controlBytes(wanted - 1, 2 * (network.sizes.length - 1)));
         network.dispose();
         reason = `a worker thread could not be started (${(error as Error).message ?? String(error)})`;
       }

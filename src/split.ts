@@ -27,24 +27,35 @@ import { PLAN_WORDS } from "./memory.js";
 import type { Precision } from "./model.js";
 
 const GO = 0;
-const DONE = 1;
-const CALL = 2;
-const ABORT = 3;
-const THREADS = 4;
-const GTOP = 5;
-const MIN_LAYER = 6;
+const CALL = 1;
+const ABORT = 2;
+const THREADS = 3;
+const GTOP = 4;
+const MIN_LAYER = 5;
 const HEADER_WORDS = 8;
-// Per worker slot s, at HEADER_WORDS + 4s:
+// Per phase p, at HEADER_WORDS + 2p: NEXT (the call's tag in the high half, chunks taken in the low
+// half, so a thread still in an earlier call can never take one) and DONE (chunks finished).
+const NEXT = 0;
+const DONE = 1;
+// Per worker slot s, after the phases: STATE, LEFT (the last call it has left).
 const STATE = 0;
-const INDEX = 1;
-const LEFT = 2;
+const LEFT = 1;
 const AWAY = 0;
 const PARKED = 1;
 const CLAIMED = 2;
 
-/** Bytes of the control block of a pool with `workers` worker threads. */
-export function controlBytes(workers: number): number {
-  return 4 * (HEADER_WORDS + 4 * workers);
+/** Bytes of the control block of a pool with `workers` worker threads, for calls of `phases` phases. */
+export function controlBytes(workers: number, phases: number): number {
+  return 4 * (HEADER_WORDS + 2 * phases + 4 * workers);
+}
+
+function slotWord(phases: number, slot: number, field: number): number {
+  return HEADER_WORDS + 2 * phases + 4 * slot + field;
+}
+
+/** The call's tag in NEXT's high half (15 bits, so the word stays positive). */
+function tag(call: number): number {
+  return (call & 0x7fff) << 16;
 }
 
 /** What the threads of a split call share: the network's layout and kernels, and each layer's activation. */
@@ -73,37 +84,35 @@ export function splitTask(layout: NetworkLayout, precision: Precision, kernels: 
  */
 export const MIN_SHARED_LAYER_BYTES = 1 << 16;
 
+// Chunks per thread in a shared phase: threads take chunks as they come free, so one that starts late
+// (descheduled on a busy machine, or still waking up) takes fewer, and nobody waits for it to begin.
+const CHUNKS_PER_THREAD = 4;
+
 /**
- * The phases of a call on T threads: the forward layers, then the backward ones; `threads` 1 for a layer
- * small enough for the main thread alone. Phase p is forward for p < layers, else layer 2·layers − 1 − p backward.
+ * Chunks of each phase of a call on T threads: the forward layers, then the backward ones (phase p is
+ * forward for p < layers, else layer 2·layers − 1 − p backward); 1 for a layer small enough for the main
+ * thread alone (workers take no part in those).
  */
 export function schedule(layout: NetworkLayout, T: number, minLayerBytes: number): number[] {
   const count = layout.layers.length;
-  const threads: number[] = [];
+  const chunks: number[] = [];
   for (let p = 0; p < 2 * count; p++) {
     const layer = layout.layers[p < count ? p : 2 * count - 1 - p];
-    threads.push(layer.rows * layer.stride * layout.elementBytes < minLayerBytes ? 1 : T);
+    const units = Math.ceil((p < count ? layer.rows : layer.stride) / 4);
+    const small = T === 1 || layer.rows * layer.stride * layout.elementBytes < minLayerBytes;
+    chunks.push(small ? 1 : Math.max(1, Math.min(units, CHUNKS_PER_THREAD * T)));
   }
-  return threads;
+  return chunks;
 }
 
-/** [from, to) of `n` items for thread t of T, in whole units of 4 (the last range ends at n). */
-function range(n: number, t: number, T: number): [number, number] {
-  if (t >= T) return [n, n];
+/** [from, to) of chunk c of C over `n` items, in whole units of 4 (the last chunk ends at n). */
+function range(n: number, c: number, C: number): [number, number] {
   const units = Math.ceil(n / 4);
-  return [Math.min(n, 4 * Math.floor((units * t) / T)), Math.min(n, 4 * Math.floor((units * (t + 1)) / T))];
+  return [Math.min(n, 4 * Math.floor((units * c) / C)), Math.min(n, 4 * Math.floor((units * (c + 1)) / C))];
 }
 
-/** Whether thread t has work in a phase shared by T threads. */
-export function takesPart(task: SplitTask, phase: number, t: number, T: number): boolean {
-  const count = task.layout.layers.length;
-  const layer = task.layout.layers[phase < count ? phase : 2 * count - 1 - phase];
-  const [from, to] = range(phase < count ? layer.rows : layer.stride, t, T);
-  return to > from;
-}
-
-/** Thread t's share of phase `phase` (of T threads), the backward pass starting from g^[L] at gTop. */
-export function runPhase(task: SplitTask, phase: number, gTop: number, t: number, T: number): void {
+/** Chunk c of C of phase `phase`, the backward pass starting from g^[L] at gTop. */
+export function runChunk(task: SplitTask, phase: number, gTop: number, c: number, C: number): void {
   const { layout, kernels } = task;
   const f32 = task.precision === "f32";
   const e = f32 ? 4 : 8;
@@ -111,7 +120,7 @@ export function runPhase(task: SplitTask, phase: number, gTop: number, t: number
   const count = layers.length;
   if (phase < count) {
     const layer = layers[phase];
-    const [r0, r1] = range(layer.rows, t, T);
+    const [r0, r1] = range(layer.rows, c, C);
     if (r1 <= r0) return;
     const { code, p1, p2 } = task.acts[phase];
     const input = phase === 0 ? layout.x : layers[phase - 1].a;
@@ -121,7 +130,7 @@ export function runPhase(task: SplitTask, phase: number, gTop: number, t: number
   }
   const i = 2 * count - 1 - phase;
   const layer = layers[i];
-  const [c0, c1] = range(layer.stride, t, T);
+  const [c0, c1] = range(layer.stride, c, C);
   if (c1 <= c0) return;
   const at = c0 * e;
   const g = i === count - 1 ? gTop : layer.g;
@@ -140,8 +149,9 @@ export interface SplitJob {
   call: number;
   /** The worker's slot in the control block. */
   slot: number;
-  /** Workers in the pool when it was created (the control block's size). */
+  /** Workers in the pool when it was created, and phases per call (the control block's size). */
   slots: number;
+  phases: number;
 }
 
 // A waiter spins this long before it sleeps: a shared phase of a large layer takes tens of µs, and a
@@ -165,26 +175,41 @@ function waitWhile(words: Int32Array, at: number, value: number, ms: number, sto
   }
 }
 
-/** The phases of the current call this worker shares; false if the call was given up (or never reached). */
-function serveCall(task: SplitTask, words: Int32Array, slot: number): boolean {
+/**
+ * Takes chunks of phase p of call `call` until none is left, running each; false if the call has ended.
+ * Any thread may run any chunk: chunk boundaries, not threads, decide what each kernel call computes.
+ */
+function takeChunks(task: SplitTask, words: Int32Array, call: number, p: number, chunks: number, gTop: number): boolean {
+  const next = HEADER_WORDS + 2 * p + NEXT;
+  const mine = tag(call);
+  for (;;) {
+    const v = Atomics.load(words, next);
+    if ((v & ~0xffff) !== mine) return false;
+    const c = v & 0xffff;
+    if (c >= chunks) return true;
+    if (Atomics.compareExchange(words, next, v, v + 1) !== v) continue;
+    runChunk(task, p, gTop, c, chunks);
+    Atomics.add(words, HEADER_WORDS + 2 * p + DONE, 1);
+    Atomics.notify(words, HEADER_WORDS + 2 * p + DONE);
+  }
+}
+
+/** A worker's part of the current call: chunks of each shared phase; false if the call was given up. */
+function serveCall(task: SplitTask, words: Int32Array): boolean {
   const call = Atomics.load(words, CALL);
-  const threads = Atomics.load(words, THREADS);
   const gTop = Atomics.load(words, GTOP);
-  const index = Atomics.load(words, HEADER_WORDS + 4 * slot + INDEX);
-  const phases = schedule(task.layout, threads, Atomics.load(words, MIN_LAYER));
+  const chunks = schedule(task.layout, Atomics.load(words, THREADS), Atomics.load(words, MIN_LAYER));
   const stopped = () => Atomics.load(words, CALL) !== call || Atomics.load(words, ABORT) !== 0;
-  for (let phase = 0; phase < phases.length; phase++) {
-    if (!takesPart(task, phase, index, phases[phase])) continue;
+  for (let p = 0; p < chunks.length; p++) {
+    if (chunks[p] === 1) continue; // the main thread's alone
     for (let waited = 0; ; waited += 50) {
       const go = Atomics.load(words, GO);
       if (stopped()) return false;
-      if (go > phase) break;
+      if (go > p) break;
       if (waited > WORKER_PATIENCE_MS) return false;
       waitWhile(words, GO, go, 50, stopped);
     }
-    runPhase(task, phase, gTop, index, phases[phase]);
-    Atomics.add(words, DONE, 1);
-    Atomics.notify(words, DONE);
+    if (!takeChunks(task, words, call, p, chunks[p], gTop)) return false;
   }
   return true;
 }
@@ -195,13 +220,13 @@ function serveCall(task: SplitTask, words: Int32Array, slot: number): boolean {
  * dismisses it; then returns to the worker's event loop.
  */
 export function serveSplit(task: SplitTask, job: SplitJob): void {
-  const words = new Int32Array(task.memory.buffer, job.control, controlBytes(job.slots) / 4);
-  const state = HEADER_WORDS + 4 * job.slot + STATE;
-  const left = HEADER_WORDS + 4 * job.slot + LEFT;
+  const words = new Int32Array(task.memory.buffer, job.control, controlBytes(job.slots, job.phases) / 4);
+  const state = slotWord(job.phases, job.slot, STATE);
+  const left = slotWord(job.phases, job.slot, LEFT);
   if (Atomics.load(words, CALL) !== job.call) return;
   for (;;) {
     const call = Atomics.load(words, CALL);
-    serveCall(task, words, job.slot);
+    serveCall(task, words);
     Atomics.store(words, state, PARKED);
     Atomics.store(words, left, call);
     Atomics.notify(words, left);
@@ -228,24 +253,31 @@ export class SplitControl {
   private readonly blocking: boolean;
   private call = 0;
 
-  constructor(memory: WebAssembly.Memory, readonly offset: number, readonly slots: number) {
-    this.words = new Int32Array(memory.buffer, offset, controlBytes(slots) / 4);
+  constructor(memory: WebAssembly.Memory, readonly offset: number, readonly slots: number, readonly phases: number) {
+    this.words = new Int32Array(memory.buffer, offset, controlBytes(slots, phases) / 4);
     this.blocking = canBlock(this.words);
   }
 
-  /** Starts a call on the main thread and the workers in `slots` (thread t = position + 1): phase 0 released. */
-  begin(slots: readonly number[], gTop: number, minLayerBytes: number): number {
+  /** Starts a call on `threads` threads: counters reset, phase 0 released; returns its number. */
+  begin(threads: number, gTop: number, minLayerBytes: number): number {
     const words = this.words;
-    this.call = (this.call + 1) | 0 || 1;
+    this.call = (this.call + 1) & 0x7fffffff || 1;
     Atomics.store(words, ABORT, 0);
-    Atomics.store(words, DONE, 0);
-    Atomics.store(words, THREADS, slots.length + 1);
+    Atomics.store(words, THREADS, threads);
     Atomics.store(words, GTOP, gTop);
     Atomics.store(words, MIN_LAYER, Math.min(minLayerBytes, 0x7fffffff));
-    slots.forEach((slot, i) => Atomics.store(words, HEADER_WORDS + 4 * slot + INDEX, i + 1));
+    for (let p = 0; p < this.phases; p++) {
+      Atomics.store(words, HEADER_WORDS + 2 * p + NEXT, tag(this.call));
+      Atomics.store(words, HEADER_WORDS + 2 * p + DONE, 0);
+    }
     Atomics.store(words, GO, 1);
     Atomics.store(words, CALL, this.call);
     return this.call;
+  }
+
+  /** The main thread's chunks of phase p (as many as it can take). */
+  take(task: SplitTask, p: number, chunks: number, gTop: number): void {
+    takeChunks(task, this.words, this.call, p, chunks, gTop);
   }
 
   /**
@@ -254,7 +286,7 @@ export class SplitControl {
    */
   claim(slot: number): boolean {
     const words = this.words;
-    const state = HEADER_WORDS + 4 * slot + STATE;
+    const state = slotWord(this.phases, slot, STATE);
     const start = performance.now();
     for (;;) {
       const now = Atomics.load(words, state);
@@ -263,7 +295,7 @@ export class SplitControl {
           Atomics.notify(words, state);
           return true;
         }
-      } else if (now === AWAY || performance.now() - start > 1) {
+      } else if (now === AWAY || performance.now() - start > 0.05) {
         return false;
       }
     }
@@ -271,13 +303,13 @@ export class SplitControl {
 
   /** Sends a parked worker back to its event loop (before a batch job is posted to it). */
   dismiss(slot: number): void {
-    const state = HEADER_WORDS + 4 * slot + STATE;
+    const state = slotWord(this.phases, slot, STATE);
     if (Atomics.compareExchange(this.words, state, PARKED, AWAY) === PARKED) Atomics.notify(this.words, state);
   }
 
   /** Whether the worker in `slot` has left the current call. */
   hasLeft(slot: number): boolean {
-    return Atomics.load(this.words, HEADER_WORDS + 4 * slot + LEFT) === this.call;
+    return Atomics.load(this.words, slotWord(this.phases, slot, LEFT)) === this.call;
   }
 
   /** Releases phase p (p ≥ 1; phase 0 is released by begin). */
@@ -287,21 +319,22 @@ export class SplitControl {
   }
 
   /**
-   * Waits up to `budgetMs` until `arrivals` workers' arrivals have been counted; true when they have.
-   * Blocks where the thread may (Node's main thread), else spins: either way only briefly, so the caller
-   * can let the event loop run (a dead worker is only reported there) and try again.
+   * Waits up to `budgetMs` until all `chunks` of phase p are finished; true when they are. Blocks where
+   * the thread may (Node's main thread), else spins: either way only briefly, so the caller can let the
+   * event loop run (a dead worker is only reported there) and try again.
    */
-  wait(arrivals: number, budgetMs: number): boolean {
+  wait(p: number, chunks: number, budgetMs: number): boolean {
     const words = this.words;
+    const at = HEADER_WORDS + 2 * p + DONE;
     let start = 0;
     for (let spin = 0; ; spin++) {
-      const done = Atomics.load(words, DONE);
-      if (done >= arrivals) return true;
+      const done = Atomics.load(words, at);
+      if (done >= chunks) return true;
       if ((spin & 255) !== 255) continue;
       const now = performance.now();
       if (start === 0) start = now;
       else if (now - start > budgetMs) return false;
-      else if (this.blocking && now - start > SPIN_MS) Atomics.wait(words, DONE, done, 1);
+      else if (this.blocking && now - start > SPIN_MS) Atomics.wait(words, at, done, 1);
     }
   }
 
