@@ -48,6 +48,13 @@ export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
    * of fewer than min(64 KiB, minSplitBytes) weight bytes run on the main thread alone.
    */
   minSplitBytes?: number;
+  /**
+   * true (default): a pool that splits keeps timing its single-input calls, and each call takes the way
+   * (split, or one thread) whose last 8 calls had the lower median time; every 16th call tries the other
+   * way. On a machine whose cores are busy with other work a split call waits for a thread that has no
+   * core, so there the pool stays on one thread. false: split every call (tests, benchmarks).
+   */
+  adaptiveSplit?: boolean;
 }
 
 /** Default of MLPPoolOptions.minSplitBytes. */
@@ -56,6 +63,9 @@ export const DEFAULT_MIN_SPLIT_BYTES = 1 << 20;
 // Default thread count never exceeds this: batches of a few hundred rows do not feed more threads.
 const MAX_DEFAULT_THREADS = 4;
 const MIN_BLOCKS_PER_THREAD = 2;
+// adaptiveSplit: times kept per way, and how often a call tries the way that is not the faster one.
+const ADAPTIVE_SAMPLES = 8;
+const ADAPTIVE_PROBE_EVERY = 16;
 // How long the main thread blocks (or spins) for the workers of a split call before it lets the event loop run.
 const SPLIT_WAIT_MS = 20;
 // ≈ 1 ms of f32 SIMD work per thread (≈ 20 G multiply-adds/s measured), a dozen message round trips.
@@ -95,6 +105,10 @@ export class MLPPool<P extends Precision = Precision> {
   private readonly splitWorth: boolean;
   private readonly minLayerBytes: number;
   private splitting: Promise<unknown> | undefined;
+  private readonly adaptive: boolean;
+  // Recent single-input call times in ms, one thread and split (adaptiveSplit), and the calls so far.
+  private readonly times: [number[], number[]] = [[], []];
+  private calls = 0;
 
   /** @internal Use createMLPPool(). */
   constructor(
@@ -105,7 +119,9 @@ export class MLPPool<P extends Precision = Precision> {
     minRowsPerThread: number | undefined,
     control?: number,
     minSplitBytes = DEFAULT_MIN_SPLIT_BYTES,
+    adaptiveSplit = true,
   ) {
+    this.adaptive = adaptiveSplit;
     this.engine = engine;
     const { layout } = network.batchPlan;
     this.control = control === undefined ? undefined : new SplitControl(engine.memory, control, workers.length, 2 * layout.layers.length);
@@ -207,9 +223,28 @@ export class MLPPool<P extends Precision = Precision> {
     return (await this.single("vjp", x, out, v)).gradient;
   }
 
-  /** Threads a single-input call runs on now. */
+  /** Threads the next single-input call runs on (1 for small networks, or while splitting measures slower). */
   get splitThreads(): number {
-    return this.control !== undefined && this.splitWorth ? this.threads : 1;
+    return this.splitEligible() && (!this.adaptive || this.splitFaster() !== false) ? this.threads : 1;
+  }
+
+  private splitEligible(): boolean {
+    return this.control !== undefined && this.splitWorth && this.threads > 1;
+  }
+
+  /** Whether split calls have lately been faster than one-thread ones; undefined until both have 3 times. */
+  private splitFaster(): boolean | undefined {
+    const [one, split] = this.times;
+    if (one.length < 3 || split.length < 3) return undefined;
+    return median(split) < median(one);
+  }
+
+  /** adaptiveSplit: whether this call splits (alternating until both ways have times, then the faster, probing the other). */
+  private chooseSplit(): boolean {
+    const n = this.calls++;
+    const faster = this.splitFaster();
+    if (faster === undefined) return n % 2 === 0;
+    return n % ADAPTIVE_PROBE_EVERY === 0 ? !faster : faster;
   }
 
   private async single<V extends Vector>(method: "gradient" | "valueAndGradient" | "vjp", x: Readonly<ArrayLike<number>>, out: V | undefined, v?: Readonly<ArrayLike<number>>): Promise<{ value: number; gradient: V }> {
@@ -217,12 +252,17 @@ export class MLPPool<P extends Precision = Precision> {
     while (this.splitting !== undefined) await this.splitting.catch(() => {});
     if (this.disposal !== undefined) throw new MLPError("E_DISPOSED", `${method}: the pool was disposed; create a new one with createMLPPool()`);
     const network = this.network;
-    const threads = this.splitThreads;
-    if (threads <= 1) {
-      if (method === "vjp") return { value: NaN, gradient: network.vjp(x, v!, out as VectorOf<P> | undefined) as unknown as V };
-      if (method === "gradient") return { value: NaN, gradient: network.gradient(x, out as VectorOf<P> | undefined) as unknown as V };
-      return network.valueAndGradient(x, out as VectorOf<P> | undefined) as unknown as { value: number; gradient: V };
+    const split = this.splitEligible() && (!this.adaptive || this.chooseSplit());
+    const start = performance.now();
+    if (!split) {
+      let result: { value: number; gradient: V };
+      if (method === "vjp") result = { value: NaN, gradient: network.vjp(x, v!, out as VectorOf<P> | undefined) as unknown as V };
+      else if (method === "gradient") result = { value: NaN, gradient: network.gradient(x, out as VectorOf<P> | undefined) as unknown as V };
+      else result = network.valueAndGradient(x, out as VectorOf<P> | undefined) as unknown as { value: number; gradient: V };
+      this.record(0, start);
+      return result;
     }
+    const threads = this.threads;
     const result = network.splitBegin(method, x, out, v);
     const { layers } = this.task.layout;
     const top = layers[layers.length - 1];
@@ -233,7 +273,15 @@ export class MLPPool<P extends Precision = Precision> {
     } finally {
       this.splitting = undefined;
     }
+    this.record(1, start);
     return network.splitResult(result);
+  }
+
+  private record(way: 0 | 1, start: number): void {
+    if (!this.adaptive || !this.splitEligible()) return;
+    const times = this.times[way];
+    times.push(performance.now() - start);
+    if (times.length > ADAPTIVE_SAMPLES) times.shift();
   }
 
   /** Runs the forward and backward passes on `threads` threads (split.ts); serialTop: splitTop between them. */
@@ -387,7 +435,7 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
   if (options === null || typeof options !== "object") {
     throw new MLPError("E_OPTIONS", `createMLPPool: expected options { spec, threads? }, got ${describe(options)}`);
   }
-  const { spec, threads, minRowsPerThread, workerUrl, minSplitBytes } = options;
+  const { spec, threads, minRowsPerThread, workerUrl, minSplitBytes, adaptiveSplit } = options;
   if (workerUrl !== undefined && typeof workerUrl !== "string" && !(typeof URL === "function" && workerUrl instanceof URL)) {
     throw new MLPError("E_OPTIONS", `createMLPPool: workerUrl must be a string or a URL, got ${describe(workerUrl)}`, { expected: "string | URL", actual: workerUrl });
   }
@@ -395,6 +443,9 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
       throw new MLPError("E_OPTIONS", `createMLPPool: ${name} must be a positive integer, got ${describe(value)}`, { expected: "integer ≥ 1", actual: value });
     }
+  }
+  if (adaptiveSplit !== undefined && typeof adaptiveSplit !== "boolean") {
+    throw new MLPError("E_OPTIONS", `createMLPPool: adaptiveSplit must be true or false, got ${describe(adaptiveSplit)}`, { expected: "boolean", actual: adaptiveSplit });
   }
   if (minSplitBytes !== undefined && !(typeof minSplitBytes === "number" && minSplitBytes >= 0 && !Number.isNaN(minSplitBytes))) {
     throw new MLPError("E_OPTIONS", `createMLPPool: minSplitBytes must be a number ≥ 0 (Infinity: never split), got ${describe(minSplitBytes)}`, {
@@ -414,7 +465,7 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
       const control = engine.arena.alloc(controlBytes(wanted - 1, 2 * (network.sizes.length - 1)), "the control words of the pool's split calls");
       try {
         const workers = await startWorkers(engine, network, wanted - 1, platform, workerUrl);
-        return new MLPPool(engine, network, workers, undefined, minRowsPerThread, control, minSplitBytes);
+        return new MLPPool(engine, network, workers, undefined, minRowsPerThread, control, minSplitBytes, adaptiveSplit);
       } catch (error) {
         engine.arena.release(control, controlBytes(wanted - 1, 2 * (network.sizes.length - 1)));
         network.dispose();
@@ -427,7 +478,7 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
   }
   const engine = await init();
   const network = engine.createMLP(spec);
-  return new MLPPool(engine, network, [], reason === undefined ? undefined : `runs on one thread: ${reason}`, minRowsPerThread, undefined, minSplitBytes);
+  return new MLPPool(engine, network, [], reason === undefined ? undefined : `runs on one thread: ${reason}`, minRowsPerThread, undefined, minSplitBytes, adaptiveSplit);
 }
 
 /** Rows start..end of xs as a typed array that can be transferred; non-numbers become NaN (see rebuild). */
@@ -591,6 +642,11 @@ class PoolWorker {
     this.pending.clear();
     this.onFailure(error);
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
 }
 
 function workerError(cause: Error): MLPError {

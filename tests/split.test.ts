@@ -97,7 +97,7 @@ for (const precision of ["f32", "f64"] as const) {
       for (const [i, sizes] of SHAPES.entries()) {
         for (const [j, act] of FAMILIES.entries()) {
           const c = randomCase(sizes, act, precision, 9000 + 100 * i + j);
-          const pool = await createMLPPool({ spec: c.spec, threads, minSplitBytes: 0 });
+          const pool = await createMLPPool({ spec: c.spec, threads, minSplitBytes: 0, adaptiveSplit: false });
           assert.is(pool.splitThreads, threads, "the call is split");
           const one = single.createMLP(c.spec);
           const where = `${threads} threads, [${sizes}] ${label(act)}`;
@@ -124,14 +124,14 @@ test("every activation, and vjp through softmax and logSoftmax outputs, on 2 and
     for (const threads of [2, 3]) {
       for (const [j, act] of ALL_ACTIVATIONS.entries()) {
         const c = randomCase([17, 67, 5, 1], act, precision, 9500 + j);
-        const pool = await createMLPPool({ spec: c.spec, threads, minSplitBytes: 0 });
+        const pool = await createMLPPool({ spec: c.spec, threads, minSplitBytes: 0, adaptiveSplit: false });
         same(await pool.gradient(c.x), single.createMLP(c.spec).gradient(c.x), `${precision} ${threads} ${label(act)}`);
         await pool.dispose();
       }
       for (const output of ["softmax", "logSoftmax", "sigmoid"] as RefActivation[]) {
         const sizes = [67, 17, 257, 5];
         const c = randomCase(sizes, ["tanh", "gelu", output], precision, 9600 + threads);
-        const pool = await createMLPPool({ spec: c.spec, threads, minSplitBytes: 0 });
+        const pool = await createMLPPool({ spec: c.spec, threads, minSplitBytes: 0, adaptiveSplit: false });
         const one = single.createMLP(c.spec);
         const v = [0.5, -1, 2, 0.25, 3];
         const got = await pool.vjp(c.x, v);
@@ -148,7 +148,7 @@ test("every activation, and vjp through softmax and logSoftmax outputs, on 2 and
 
 test("concurrent calls queue on the network's buffers: each gets its own input's result", async () => {
   const c = randomCase([67, 257, 17, 1], "sigmoid", "f32", 9700);
-  const pool = await createMLPPool({ spec: c.spec, threads: 3, minSplitBytes: 0 });
+  const pool = await createMLPPool({ spec: c.spec, threads: 3, minSplitBytes: 0, adaptiveSplit: false });
   const one = single.createMLP(c.spec);
   const random = rng(5);
   const xs = Array.from({ length: 8 }, () => Array.from({ length: 67 }, () => Math.fround(random() * 2 - 1)));
@@ -164,7 +164,7 @@ test("concurrent calls queue on the network's buffers: each gets its own input's
 
 test("errors reject as MLP's do and leave the pool working; bad minSplitBytes is E_OPTIONS", async () => {
   const c = randomCase([5, 17, 1], "tanh", "f64", 9800);
-  const pool = await createMLPPool({ spec: c.spec, threads: 2, minSplitBytes: 0 });
+  const pool = await createMLPPool({ spec: c.spec, threads: 2, minSplitBytes: 0, adaptiveSplit: false });
   await rejectsCode(pool.gradient([1, 2, 3]), "E_INPUT", /x: expected 5 numbers \(n_1\), got 3/);
   await rejectsCode(pool.gradient([1, 2, NaN, 4, 5]), "E_NONFINITE", /x\[2\] is NaN/);
   await rejectsCode(pool.valueAndGradient(null as never), "E_INPUT");
@@ -173,7 +173,7 @@ test("errors reject as MLP's do and leave the pool working; bad minSplitBytes is
   await rejectsCode(pool.vjp(c.x, [Infinity]), "E_NONFINITE", /v\[0\] is Infinity/);
   same(await pool.gradient(c.x), pool.network.gradient(c.x), "after the errors");
   await pool.dispose();
-  const wide = await createMLPPool({ spec: randomCase([5, 17, 3], "tanh", "f64", 9801).spec, threads: 2, minSplitBytes: 0 });
+  const wide = await createMLPPool({ spec: randomCase([5, 17, 3], "tanh", "f64", 9801).spec, threads: 2, minSplitBytes: 0, adaptiveSplit: false });
   await rejectsCode(wide.gradient(c.x), "E_NOT_SCALAR", /gradientOf/);
   await wide.dispose();
   for (const bad of [-1, NaN, "1", null]) {
@@ -193,9 +193,27 @@ test("small networks stay on one thread by default; large ones split", async () 
   await Promise.all([small.dispose(), large.dispose(), never.dispose()]);
 });
 
+test("adaptiveSplit (the default): calls alternate until both ways have times, then take the faster; results never change", async () => {
+  const c = randomCase([67, 257, 17, 1], "sigmoid", "f32", 9990);
+  const pool = await createMLPPool({ spec: c.spec, threads: 2, minSplitBytes: 0 });
+  const expected = pool.network.gradient(c.x);
+  const internals = pool as unknown as { times: [number[], number[]] };
+  for (let i = 0; i < 40; i++) same(await pool.gradient(c.x), expected, `call ${i}`);
+  assert.ok(internals.times[0].length >= 3 && internals.times[1].length >= 3, "both ways were timed");
+  assert.ok(internals.times[0].length <= 8 && internals.times[1].length <= 8, "8 times kept per way");
+  // White box: split calls made slower than one-thread ones: the pool stays on one thread (but probes).
+  internals.times[0].splice(0, 8, 1, 1, 1, 1, 1, 1, 1, 1);
+  internals.times[1].splice(0, 8, 9, 9, 9, 9, 9, 9, 9, 9);
+  assert.is(pool.splitThreads, 1);
+  internals.times[1].splice(0, 8, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5);
+  assert.is(pool.splitThreads, 2);
+  await rejectsCode(createMLPPool({ spec: c.spec, threads: 2, adaptiveSplit: 1 as never }), "E_OPTIONS", /adaptiveSplit must be true or false/);
+  await pool.dispose();
+});
+
 test("dispose() while idle: later calls reject with E_DISPOSED", async () => {
   const c = randomCase([17, 67, 1], "relu", "f32", 9950);
-  const pool = await createMLPPool({ spec: c.spec, threads: 3, minSplitBytes: 0 });
+  const pool = await createMLPPool({ spec: c.spec, threads: 3, minSplitBytes: 0, adaptiveSplit: false });
   await pool.gradient(c.x);
   await pool.dispose();
   await rejectsCode(pool.gradient(c.x), "E_DISPOSED", /createMLPPool/);
@@ -205,7 +223,7 @@ test("dispose() while idle: later calls reject with E_DISPOSED", async () => {
 test("a worker that dies during a split call: no deadlock, the call is right or E_WORKER, the pool carries on", async () => {
   for (const threads of [2, 3]) {
     const c = randomCase([67, 257, 17, 1], "sigmoid", "f64", 9960 + threads);
-    const pool = await createMLPPool({ spec: c.spec, threads, minSplitBytes: 0 });
+    const pool = await createMLPPool({ spec: c.spec, threads, minSplitBytes: 0, adaptiveSplit: false });
     const one = single.createMLP(c.spec);
     const expected = one.gradient(c.x);
     // White box: a job the worker's message handler throws on (m = -1) kills the thread before it reads
@@ -229,7 +247,7 @@ test("a worker that dies during a split call: no deadlock, the call is right or 
 
 test("a worker whose thread is gone while parked: calls still finish, right, on the main thread's chunks", async () => {
   const c = randomCase([67, 257, 17, 1], "tanh", "f32", 9970);
-  const pool = await createMLPPool({ spec: c.spec, threads: 2, minSplitBytes: 0 });
+  const pool = await createMLPPool({ spec: c.spec, threads: 2, minSplitBytes: 0, adaptiveSplit: false });
   await pool.gradient(c.x); // the worker is parked now
   // White box: end the thread behind the pool's back (no failure event reaches the pool).
   await (pool as unknown as { workers: { handle: { terminate(): Promise<void> } }[] }).workers[0].handle.terminate();

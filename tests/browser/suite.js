@@ -384,7 +384,7 @@ export async function runSuite(where) {
       await run(`${precision} [67, 257, 5, 1]: pool.gradient, valueAndGradient and vjp split over 2 and 3 threads equal one thread bit for bit`, async () => {
         const single = createMLP(d.spec);
         for (const threads of [2, 3]) {
-          const pool = await mlpgrad.createMLPPool({ spec: d.spec, threads, requireThreads: true, minSplitBytes: 0 });
+          const pool = await mlpgrad.createMLPPool({ spec: d.spec, threads, requireThreads: true, minSplitBytes: 0, adaptiveSplit: false });
           try {
             check(pool.splitThreads === threads, `pool.splitThreads is ${pool.splitThreads}`);
             for (const x of d.xs) {
