@@ -12,6 +12,10 @@
  * (transferred, not cloned) and transfers its results back; the main thread copies them into `out`. The
  * kernels need no atomics: each thread writes only into its own block. A message round trip costs
  * ≈ 80 µs, so only batches with enough work per thread are split (see MLPPoolOptions.minRowsPerThread).
+ *
+ * Single inputs (gradient, valueAndGradient, vjp) of a large network are split the other way, inside
+ * every layer: rows of the forward pass, columns of the backward pass, in chunks the threads take as
+ * they come free, synchronised through Atomics on the shared memory, not messages (split.ts).
  */
 import { badBatchValue, type BatchRunner } from "./batch.js";
 import type { Engine } from "./engine.js";
@@ -86,8 +90,8 @@ export interface ThreadPlatform {
 }
 
 /**
- * A network whose batch calls run on several threads sharing its weights. Create it with
- * createMLPPool; results equal `pool.network`'s own batch methods bit for bit.
+ * A network whose batch calls, and single-input gradients of large networks, run on several threads
+ * sharing its weights. Create it with createMLPPool; results equal `pool.network`'s own methods bit for bit.
  */
 export class MLPPool<P extends Precision = Precision> {
   /** The network (on the pool's shared memory): use it for single inputs, jacobian, setLayer… between calls. */

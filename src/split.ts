@@ -3,20 +3,25 @@
  * across the main thread and the workers, on the shared memory where W^[l], b^[l] and the network's
  * single-input buffers already live, with no message per layer.
  *
- *   forward   phase l (l = 0..count−1): thread t computes rows [r_t, r_{t+1}) of a^[l] and s^[l]
- *             (matvec.ts's dense on a row range; r_t multiples of 4, so the 4-row blocks, and with them
- *             every bit of the result, are those of one thread)
- *   backward  phase count + i: thread t computes columns [c_t, c_{t+1}) of g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l],
- *             and last of ∇ₓ = (W^[2])ᵀ g^[2] (split.ts's denseBackCols: the same sum, in the same order,
- *             for each column as one thread's denseBack)
+ *   forward   phase l (l = 0..L−2, layer l + 2): chunks of rows [r_c, r_{c+1}) of a^[l] = σ(W^[l] a^[l-1] + b^[l])
+ *             and s^[l] (matvec.ts's dense on a row range; r_c multiples of 4, so the 4-row blocks, and
+ *             with them every bit of the result, are those of one thread)
+ *   backward  then, from the top: chunks of columns [c_c, c_{c+1}) of g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l],
+ *             and last of ∇ₓ = (W^[2])ᵀ g^[2] (assembly/split.ts's denseBackCols: for each column the same
+ *             sum, in the same order, as one thread's denseBack)
+ *
+ * A phase is cut into CHUNKS_PER_THREAD chunks per thread, and threads take chunks as they come free
+ * (compare-and-swap on a counter), so a worker that starts late does less and nobody waits for it to
+ * begin; what each chunk computes depends on its bounds only, so results equal one thread's bit for
+ * bit whoever runs it. A layer under MIN_SHARED_LAYER_BYTES is one chunk, the main thread's.
  *
  * Synchronisation is a control block of Int32 words in the shared memory (controlBytes):
  *   GO      phases released so far: the main thread stores p + 1 (and notifies) to start phase p
- *   DONE    workers' arrivals in this call: a worker adds 1 (and notifies) after each phase it shares
  *   CALL    the call's number;  ABORT 1 when the main thread gave up on it (a worker died)
  *   THREADS, GTOP, MIN_LAYER  the call's thread count, g^[L]'s offset and schedule's layer threshold
- *   per worker slot: STATE (AWAY in its event loop, PARKED waiting for a call, CLAIMED given one),
- *   INDEX (its thread number in this call) and LEFT (the last call it has left)
+ *   per phase: NEXT (the call's tag and the chunks taken) and DONE (the chunks finished)
+ *   per worker slot: STATE (AWAY in its event loop, PARKED waiting for a call, CLAIMED given one) and
+ *   LEFT (the last call it has left)
  * A worker that finishes a call parks for PARK_MS: a call that starts meanwhile claims it with a
  * compare-and-swap PARKED → CLAIMED and a notify, no message; otherwise the call posts it a message.
  * Between phases the main thread may run serial steps (g^[L] from v) before it releases the next.
