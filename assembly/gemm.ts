@@ -40,8 +40,10 @@ const BLOCK_T_MIN: i32 = 8;
 const LINE_PERIOD: usize = 4096;
 const L1_SETS: usize = 64;
 
+/** acc + w·x; one fused (or unfused, as the hardware does it) relaxed_madd in the relaxed build. */
 // @ts-ignore: decorator
 @inline function madd<T>(acc: v128, w: v128, x: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.relaxed_madd<T>(w, x, acc);
   return v128.add<T>(acc, v128.mul<T>(w, x));
 }
 

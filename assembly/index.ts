@@ -8,4 +8,4 @@ export {
 export { scaleRowsF32, scaleRowsF64 } from "./block";
 export { firstNonFiniteF32, firstNonFiniteF64 } from "./check";
 export { denseBackColsF32, denseBackColsF64 } from "./split";
-export { heapBase, isSimdBuild } from "./memory";
+export { heapBase, isRelaxedBuild, isSimdBuild } from "./memory";

@@ -35,8 +35,10 @@ import { sigmoidVector } from "./vmath";
   return v128.add<f32>(v128.shuffle<f32>(v01, v23, 0, 1, 4, 5), v128.shuffle<f32>(v01, v23, 2, 3, 6, 7));
 }
 
+/** acc + w·x; one fused (or unfused, as the hardware does it) relaxed_madd in the relaxed build. */
 // @ts-ignore: decorator
 @inline function madd<T>(acc: v128, w: v128, x: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.relaxed_madd<T>(w, x, acc);
   return v128.add<T>(acc, v128.mul<T>(w, x));
 }
 

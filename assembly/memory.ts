@@ -7,3 +7,8 @@ export function heapBase(): usize {
 export function isSimdBuild(): i32 {
   return ASC_FEATURE_SIMD ? 1 : 0;
 }
+
+/** 1 for the build compiled with --enable relaxed-simd (multiply-adds by relaxed_madd), else 0. */
+export function isRelaxedBuild(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}

@@ -15,8 +15,10 @@
  * be made here too, or the pool's results stop equalling one thread's (tests/split.test.ts checks).
  */
 
+/** acc + w·x, exactly as matvec.ts's madd (relaxed_madd in the relaxed build). */
 // @ts-ignore: decorator
 @inline function madd<T>(acc: v128, w: v128, x: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.relaxed_madd<T>(w, x, acc);
   return v128.add<T>(acc, v128.mul<T>(w, x));
 }
 

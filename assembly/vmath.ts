@@ -13,36 +13,43 @@
  * scalar path evaluates swish in f64, so the two agree to a few f32 ulps rather than to rounding).
  */
 
+/** acc + w·x; one relaxed_madd in the relaxed build (fused where the hardware has FMA). */
+// @ts-ignore: decorator
+@inline function madd<T>(acc: v128, w: v128, x: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.relaxed_madd<T>(w, x, acc);
+  return v128.add<T>(acc, v128.mul<T>(w, x));
+}
+
 // e^r on |r| ≤ ln 2 / 2 by Horner on the Taylor coefficients 1/n!.
 // @ts-ignore: decorator
 @inline function polyF32(r: v128): v128 {
   let p = v128.splat<f32>(0.0001984126984126984);
-  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(0.001388888888888889));
-  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(0.008333333333333333));
-  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(0.041666666666666664));
-  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(0.16666666666666666));
-  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(0.5));
-  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(1.0));
-  p = v128.add<f32>(v128.mul<f32>(p, r), v128.splat<f32>(1.0));
+  p = madd<f32>(v128.splat<f32>(0.001388888888888889), p, r);
+  p = madd<f32>(v128.splat<f32>(0.008333333333333333), p, r);
+  p = madd<f32>(v128.splat<f32>(0.041666666666666664), p, r);
+  p = madd<f32>(v128.splat<f32>(0.16666666666666666), p, r);
+  p = madd<f32>(v128.splat<f32>(0.5), p, r);
+  p = madd<f32>(v128.splat<f32>(1.0), p, r);
+  p = madd<f32>(v128.splat<f32>(1.0), p, r);
   return p;
 }
 
 // @ts-ignore: decorator
 @inline function polyF64(r: v128): v128 {
   let p = v128.splat<f64>(1.6059043836821613e-10);
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(2.08767569878681e-09));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(2.505210838544172e-08));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(2.755731922398589e-07));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(2.7557319223985893e-06));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(2.48015873015873e-05));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.0001984126984126984));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.001388888888888889));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.008333333333333333));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.041666666666666664));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.16666666666666666));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(0.5));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(1.0));
-  p = v128.add<f64>(v128.mul<f64>(p, r), v128.splat<f64>(1.0));
+  p = madd<f64>(v128.splat<f64>(2.08767569878681e-09), p, r);
+  p = madd<f64>(v128.splat<f64>(2.505210838544172e-08), p, r);
+  p = madd<f64>(v128.splat<f64>(2.755731922398589e-07), p, r);
+  p = madd<f64>(v128.splat<f64>(2.7557319223985893e-06), p, r);
+  p = madd<f64>(v128.splat<f64>(2.48015873015873e-05), p, r);
+  p = madd<f64>(v128.splat<f64>(0.0001984126984126984), p, r);
+  p = madd<f64>(v128.splat<f64>(0.001388888888888889), p, r);
+  p = madd<f64>(v128.splat<f64>(0.008333333333333333), p, r);
+  p = madd<f64>(v128.splat<f64>(0.041666666666666664), p, r);
+  p = madd<f64>(v128.splat<f64>(0.16666666666666666), p, r);
+  p = madd<f64>(v128.splat<f64>(0.5), p, r);
+  p = madd<f64>(v128.splat<f64>(1.0), p, r);
+  p = madd<f64>(v128.splat<f64>(1.0), p, r);
   return p;
 }
 

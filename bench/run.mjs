@@ -45,6 +45,8 @@ const QUICK_BATCH_SKIP = Object.freeze({ shapes: ["S4", "S5"], contenders: ["tfj
 const REFERENCE_CACHE = join(os.tmpdir(), "mlpgrad-bench-references");
 /** Shapes the pool mode runs on: the two whose batches give each thread enough work. */
 const POOL_SHAPES = ["S4", "S5"];
+/** Shapes of the relaxed-SIMD A/B (bench/relaxed.mjs): the relaxed build against the SIMD build. */
+const RELAXED_SHAPES = ["S3", "S4"];
 
 const USAGE = `usage: npm run bench -- [options]
   --quick              1 round, short timings, and no batches of tfjs-cpu, js-plain, js-unrolled on S4, S5
@@ -67,6 +69,8 @@ const USAGE = `usage: npm run bench -- [options]
   --budget S           …unless one more round of samples would end past S seconds (default 4, 1 with
                        --quick; ≥ 1 sample)
   --no-peak --no-cold --no-alloc   skip those parts (cold start and allocation run with the single mode)
+  --no-relaxed         skip the relaxed-SIMD A/B on S3, S4 (bench/relaxed.mjs, in a child with
+                       --experimental-wasm-relaxed-simd; runs with the single or batch mode)
   --out DIR            where latest.json, ratios.svg and ratios-batch.svg go (default bench/results)`;
 
 /** Contenders timed from a fresh process in the cold-start comparison. */
@@ -106,6 +110,7 @@ function readSettings(argv) {
     peak: !options["no-peak"],
     cold: !options["no-cold"],
     alloc: !options["no-alloc"],
+    relaxed: !options["no-relaxed"],
     out: options.out ?? fileURLToPath(new URL("./results/", import.meta.url)),
   };
   settings.shapes.forEach(shapeSizes); // unknown names fail here, with the list of known ones
@@ -120,6 +125,7 @@ function readSettings(argv) {
   const has = (mode) => settings.modes.includes(mode);
   settings.cold &&= has("single");
   settings.alloc &&= has("single");
+  settings.relaxed &&= (has("single") || has("batch")) && settings.shapes.some((name) => RELAXED_SHAPES.includes(name));
   settings.plan = {
     single: has("single") ? { shapes: singleShapes, contenders: settings.contenders } : null,
     batch: has("batch")
@@ -328,6 +334,32 @@ async function runAllocationChecks(settings, raw) {
   }
 }
 
+/**
+ * The relaxed-SIMD build against the SIMD build (bench/relaxed.mjs): both engines in one child with
+ * --experimental-wasm-relaxed-simd (Node 20 validates relaxed SIMD only behind it), alternating samples.
+ */
+async function runRelaxedAB(settings, raw) {
+  const shapes = settings.shapes.filter((name) => RELAXED_SHAPES.includes(name));
+  const args = ["--shapes", shapes.join(","), "--samples", String(settings.quick ? 5 : 15), "--batch", String(settings.batch)];
+  const result = await runChild("relaxed.mjs", args, { nodeArgs: ["--experimental-wasm-relaxed-simd"] });
+  raw.relaxedRuns.push({ ...result, loadAverage: os.loadavg()[0] });
+  for (const r of result.rows ?? []) progress(`[relaxed] ${r.shape} ${r.precision} ${r.kind.padEnd(18)} ${r.gain.toFixed(2)}× (SIMD ${r.simdUs.toFixed(1)} µs, relaxed ${r.relaxedUs.toFixed(1)} µs)`);
+  if (result.status !== "ok") progress(`[relaxed] ${result.status} ${result.error ?? ""}`);
+}
+
+/** The report's relaxed-SIMD section: the gain of the relaxed build per shape, precision and call. */
+function formatRelaxed(runs) {
+  const run = runs.find((r) => r.rows?.length);
+  if (run === undefined) return runs.length ? `\nRelaxed SIMD: ${runs[0].status} ${runs[0].error ?? ""}\n` : "";
+  const lines = [
+    `\nRelaxed SIMD (f32x4/f64x2.relaxed_madd) against the SIMD build, one process, medians of ${run.samples} alternating samples, load ${run.loadAverage.toFixed(2)}${run.status === "ok" ? "" : ` — ${run.status}: results outside the tolerances`}:`,
+    "| shape | precision | call | SIMD µs | relaxed µs | gain |",
+    "|---|---|---|---|---|---|",
+    ...run.rows.map((r) => `| ${r.shape} | ${r.precision} | ${r.kind} | ${r.simdUs.toFixed(1)} | ${r.relaxedUs.toFixed(1)} | ${r.gain.toFixed(2)}× |`),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
 async function main() {
   const settings = readSettings(process.argv.slice(2));
   const started = performance.now();
@@ -356,6 +388,7 @@ async function main() {
     poolRuns: [],
     coldRuns: [],
     allocRuns: [],
+    relaxedRuns: [],
   };
   const t0 = performance.now();
   const single = prepareShapes(settings);
@@ -369,12 +402,14 @@ async function main() {
   const tailStarted = performance.now();
   if (settings.cold) await runColdStarts(settings, raw);
   if (settings.alloc) await runAllocationChecks(settings, raw);
+  if (settings.relaxed) await runRelaxedAB(settings, raw);
   if (settings.cold || settings.alloc) raw.meta.modeSeconds["cold start and allocation"] = (performance.now() - tailStarted) / 1000;
   raw.meta.durationS = (performance.now() - started) / 1000;
   raw.meta.loadAverageEnd = os.loadavg()[0];
 
   const summary = summarize(raw);
   process.stdout.write(formatReport(summary));
+  process.stdout.write(formatRelaxed(raw.relaxedRuns));
   mkdirSync(settings.out, { recursive: true });
   const written = [join(settings.out, "latest.json")];
   writeFileSync(written[0], JSON.stringify({ summary, raw }, null, 1) + "\n");

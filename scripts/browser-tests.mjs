@@ -152,7 +152,7 @@ const main = outcome.get(LOADS[0].path);
 const env = main.env?.page ?? {};
 const browserName = /(?:Headless)?Chrome\/[\d.]+/.exec(env.userAgent ?? "")?.[0] ?? env.userAgent;
 console.log(
-  `browser: ${browserName}; SIMD ${env.simd ? "yes" : "no"}; pool: ${env.pool}; the pages ran their checks in ` +
+  `browser: ${browserName}; SIMD ${env.simd ? "yes" : "no"}; relaxed SIMD ${env.relaxed ? "yes" : "no"}; pool: ${env.pool}; the pages ran their checks in ` +
     `${LOADS.map((load) => `${outcome.get(load.path).ms} ms`).join(" and ")}; the whole run took ${seconds} s`,
 );
 console.log(`${passed} passed, ${failed} failed`);

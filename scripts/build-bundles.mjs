@@ -3,6 +3,8 @@
 //   dist/mlpgrad.js          src/index.ts        ESM, conditions browser/import/default: no `node:` import
 //   dist/mlpgrad.scalar.js   src/wasm-scalar.generated.ts  the scalar build, which dist/mlpgrad.js imports
 //                            only where SIMD is missing (a chunk of its own in the user's bundle too)
+//   dist/mlpgrad.relaxed.js  src/wasm-relaxed.generated.ts  the relaxed-SIMD build, imported likewise only
+//                            where the runtime validates relaxed SIMD
 //   dist/pool-worker.js      src/pool-worker.ts  the pool's Web Worker script, beside it
 //   dist/mlpgrad.node.js     src/index.node.ts   ESM for the `node` condition (pool on worker_threads)
 //   dist/mlpgrad.cjs         src/index.node.ts   CommonJS for `require` (Node)
@@ -18,17 +20,19 @@ const root = new URL("../", import.meta.url);
 const at = (path) => new URL(path, root).pathname;
 const common = { bundle: true, target: "es2022", sourcemap: true, logLevel: "warning" };
 
-// The browser bundle imports the scalar build from beside it instead of carrying it.
+// The browser bundle imports the scalar and relaxed builds from beside it instead of carrying them.
 const scalarBeside = {
   name: "scalar-beside",
   setup(builder) {
     builder.onResolve({ filter: /(^|\/)wasm-scalar\.generated\.js$/ }, () => ({ path: "./mlpgrad.scalar.js", external: true }));
+    builder.onResolve({ filter: /(^|\/)wasm-relaxed\.generated\.js$/ }, () => ({ path: "./mlpgrad.relaxed.js", external: true }));
   },
 };
 
 await Promise.all([
   build({ ...common, entryPoints: [at("src/index.ts")], outfile: at("dist/mlpgrad.js"), format: "esm", platform: "browser", plugins: [scalarBeside] }),
   build({ ...common, entryPoints: [at("src/wasm-scalar.generated.ts")], outfile: at("dist/mlpgrad.scalar.js"), format: "esm", platform: "neutral" }),
+  build({ ...common, entryPoints: [at("src/wasm-relaxed.generated.ts")], outfile: at("dist/mlpgrad.relaxed.js"), format: "esm", platform: "neutral" }),
   build({ ...common, entryPoints: [at("src/pool-worker.ts")], outfile: at("dist/pool-worker.js"), format: "esm", platform: "browser" }),
   build({ ...common, entryPoints: [at("src/index.node.ts")], outfile: at("dist/mlpgrad.node.js"), format: "esm", platform: "node" }),
   build({

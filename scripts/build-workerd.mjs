@@ -15,9 +15,9 @@ const importedKernels = {
     // Keep .wasm imports as imports, pointing next to the bundle, where the file is copied below.
     builder.onResolve({ filter: /\.wasm$/ }, (args) => ({ path: `./${basename(args.path)}`, external: true }));
     // init.ts's embedded builds: index.workerd.ts always passes a module instead, so they are never read.
-    builder.onResolve({ filter: /(^|\/)wasm(-scalar)?\.generated\.js$/ }, () => ({ path: "wasm.generated", namespace: "imported-kernels" }));
+    builder.onResolve({ filter: /(^|\/)wasm(-scalar|-relaxed)?\.generated\.js$/ }, () => ({ path: "wasm.generated", namespace: "imported-kernels" }));
     builder.onLoad({ filter: /.*/, namespace: "imported-kernels" }, () => ({
-      contents: 'export const SIMD_WASM_GZIP = "", SCALAR_WASM_GZIP = "";\n',
+      contents: 'export const SIMD_WASM_GZIP = "", SCALAR_WASM_GZIP = "", RELAXED_WASM_GZIP = "";\n',
       loader: "js",
     }));
   },

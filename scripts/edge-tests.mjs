@@ -310,8 +310,8 @@ check(
 );
 const codes = Object.fromEntries(Object.entries(r.errors).map(([name, { code }]) => [name, code]));
 check(
-  "errors: { simd: false } E_SOURCE, { shared: true } and requireThreads E_NO_THREADS, threads: 0 E_OPTIONS; init() keeps its engine",
-  codes.scalarBuild === "E_SOURCE" && codes.sharedMemory === "E_NO_THREADS" && codes.requireThreads === "E_NO_THREADS" && codes.badThreads === "E_OPTIONS" && r.sameEngineAfterErrors === true && r.hasThreads === false,
+  "errors: { simd: false } and { relaxed: true } E_SOURCE, { shared: true } and requireThreads E_NO_THREADS, threads: 0 E_OPTIONS; init() keeps its engine",
+  codes.scalarBuild === "E_SOURCE" && codes.relaxedBuild === "E_SOURCE" && codes.sharedMemory === "E_NO_THREADS" && codes.requireThreads === "E_NO_THREADS" && codes.badThreads === "E_OPTIONS" && r.sameEngineAfterErrors === true && r.hasThreads === false,
   JSON.stringify(codes),
 );
 

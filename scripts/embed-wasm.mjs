@@ -1,8 +1,9 @@
-// Embeds build/mlpgrad.simd.wasm into src/wasm.generated.ts and build/mlpgrad.scalar.wasm into
-// src/wasm-scalar.generated.ts (both ignored by git), so the package loads its kernels with no file system
-// or network access. init.ts imports the scalar one only when it needs it (a runtime without SIMD), so a
-// bundler that splits code ships it as a chunk of its own, and the browser bundle leaves it out
-// (dist/mlpgrad.scalar.js, see scripts/build-bundles.mjs). The threads build is not embedded: init.ts
+// Embeds build/mlpgrad.simd.wasm into src/wasm.generated.ts, build/mlpgrad.scalar.wasm into
+// src/wasm-scalar.generated.ts and build/mlpgrad.relaxed.wasm into src/wasm-relaxed.generated.ts (all
+// ignored by git), so the package loads its kernels with no file system or network access. init.ts imports
+// the scalar and relaxed ones only when it needs them (a runtime without SIMD; one that validates relaxed
+// SIMD), so a bundler that splits code ships each as a chunk of its own, and the browser bundle leaves them
+// out (dist/mlpgrad.scalar.js, dist/mlpgrad.relaxed.js, see scripts/build-bundles.mjs). The threads build is not embedded: init.ts
 // derives it from the SIMD bytes (it differs only in its memory import; tests/init.test.ts checks that the
 // derived bytes equal build/mlpgrad.threads.wasm).
 //
@@ -13,7 +14,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
 const root = new URL("../", import.meta.url);
-const builds = ["simd", "scalar"];
+const builds = ["simd", "scalar", "relaxed"];
 const bytes = Object.fromEntries(builds.map((name) => [name, readFileSync(new URL(`build/mlpgrad.${name}.wasm`, root))]));
 const packed = Object.fromEntries(builds.map((name) => [name, gzipSync(bytes[name], { level: 9 })]));
 for (const name of builds) {

@@ -38,6 +38,7 @@ export interface Kernels {
   firstNonFiniteF64(x: number, n: number): number;
   heapBase(): number;
   isSimdBuild(): number;
+  isRelaxedBuild(): number;
 }
 
 /** Export names every kernel module must have. */
@@ -70,6 +71,7 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "firstNonFiniteF64",
   "heapBase",
   "isSimdBuild",
+  "isRelaxedBuild",
 ];
 
 /** A gradient function from grad(): df(x, out?) = ∇ₓ a^[L](x); `network` is the MLP behind it. */
@@ -84,6 +86,8 @@ export class Engine {
   /** @internal */ readonly arena: Arena;
   /** Whether this engine runs the SIMD build (else the scalar one). */
   readonly simd: boolean;
+  /** Whether it runs the relaxed-SIMD build (fused multiply-adds: last bits differ from the SIMD build's). */
+  readonly relaxed: boolean;
   /** Whether its memory is shared (createEngine({ shared: true })), so worker threads can run on it. */
   readonly shared: boolean;
   /** The WebAssembly memory all of this engine's networks live in. */
@@ -100,6 +104,7 @@ export class Engine {
   ) {
     const exports = instance.exports as unknown as Kernels;
     this.simd = exports.isSimdBuild() === 1;
+    this.relaxed = exports.isRelaxedBuild() === 1;
     this.shared = typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
     this.kernels = exports;
     this.memory = memory;

@@ -1,7 +1,7 @@
 /**
  * mlpgrad: exact, fast input gradients ∇ₓ a^[L](x) of multilayer perceptrons, from SIMD WebAssembly.
  */
-export { init, createEngine, createMLP, grad, hasSimd, hasThreads, type WasmSource, type InitOptions } from "./init.js";
+export { init, createEngine, createMLP, grad, hasSimd, hasRelaxedSimd, hasThreads, type WasmSource, type InitOptions } from "./init.js";
 export { Engine, type GradientFunction } from "./engine.js";
 export { MLP, type Vector, type VectorOf, type ValueAndGradient, type ParameterGradient, type GradientOfOptions } from "./network.js";
 export { createMLPPool, MLPPool, type MLPPoolOptions } from "./pool.js";

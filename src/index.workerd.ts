@@ -46,6 +46,13 @@ function withImportedKernels(options: InitOptions, caller: string): InitOptions 
         'import "mlpgrad/scalar.wasm" (a WebAssembly.Module in a Worker) and pass it as the source instead',
     );
   }
+  if (options.relaxed === true) {
+    throw new MLPError(
+      "E_SOURCE",
+      `${caller}: { relaxed: true } asks for the relaxed-SIMD build, which the workerd entry does not embed; ` +
+        'import "mlpgrad/relaxed.wasm" (a WebAssembly.Module in a Worker) and pass it as the source instead',
+    );
+  }
   return { ...options, source: SIMD_MODULE };
 }
 
@@ -55,7 +62,7 @@ function withImportedKernels(options: InitOptions, caller: string): InitOptions 
  */
 export function init(source?: WasmSource | InitOptions, options: InitOptions = {}): Promise<Engine> {
   const opts: InitOptions = isOptions(source) ? source : { ...options, source };
-  if (opts.source === undefined && opts.simd === undefined && opts.shared === undefined && defaultPromise !== undefined) return defaultPromise;
+  if (opts.source === undefined && opts.simd === undefined && opts.relaxed === undefined && opts.shared === undefined && defaultPromise !== undefined) return defaultPromise;
   let promise: Promise<Engine>;
   try {
     promise = initFrom(withImportedKernels(opts, "init"));

@@ -6,16 +6,23 @@
  * Both are embedded gzip-compressed (scripts/embed-wasm.mjs: a third fewer bytes for a browser app to
  * download; the scalar one in a module imported only where SIMD is missing) and unpacked once, by Node's zlib in the node entry, DecompressionStream where the runtime
  * has it, else by inflate.ts.
+ * A fourth build, `relaxed`, is the SIMD build whose multiply-adds are relaxed-SIMD `relaxed_madd` (one
+ * fused multiply-add where the hardware has FMA, so results differ from the SIMD build's in the last bits,
+ * within the same tolerances). It is used where WebAssembly.validate accepts a relaxed-SIMD probe (Chromium
+ * by default; Node 20 behind --experimental-wasm-relaxed-simd), and embedded like the scalar build, in a
+ * module imported only where it is used (dist/mlpgrad.relaxed.js beside the browser bundle).
  * Compiled modules are cached as promises, so concurrent first calls share one compile. Edge runtimes
  * that forbid compiling from bytes pass the compiled WebAssembly.Module they import instead.
  *
  * A third build, `threads`, is the SIMD build on an imported *shared* memory: worker threads instantiate
  * the same compiled module on the same memory (see pool.ts), so they read the weights where they are.
  * It differs from the SIMD build only in that import (asc --target threads: `(memory 1 16384 shared)`
- * instead of `(memory 1)`), so it is not embedded: sharedMemoryBuild() derives it from the SIMD bytes.
+ * instead of `(memory 1)`), so it is not embedded: sharedMemoryBuild() derives it from the SIMD bytes —
+ * from the relaxed bytes where the relaxed build runs, so that a pool's threads and its main thread run
+ * the same multiply-adds and agree to the last bit.
  */
 import { Engine, checkKernelExports, type GradientFunction } from "./engine.js";
-import { MLPError, describe } from "./errors.js";
+import { MLPError, describe, show } from "./errors.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { MLP } from "./network.js";
 import { gunzip } from "./inflate.js";
@@ -30,6 +37,11 @@ export interface InitOptions {
   source?: WasmSource;
   /** Embedded builds only: true demands SIMD, false forces the scalar build; default: SIMD when supported. */
   simd?: boolean;
+  /**
+   * Embedded builds only: true demands the relaxed-SIMD build (fused multiply-adds), false forces the plain
+   * SIMD build; default: relaxed where the runtime validates relaxed SIMD (see hasRelaxedSimd()).
+   */
+  relaxed?: boolean;
   /**
    * true: run the threads build on a shared WebAssembly.Memory, which worker threads can instantiate
    * the kernels on too (createMLPPool does). Throws E_NO_THREADS where shared memory is unavailable
@@ -51,6 +63,7 @@ export const SHARED_MAX_PAGES = 16384;
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 let simdSupport: boolean | undefined;
+let relaxedSupport: boolean | undefined;
 let threadsProblem: string | null | undefined; // null: available
 let defaultEngine: Engine | undefined;
 let defaultPromise: Promise<Engine> | undefined;
@@ -89,6 +102,24 @@ export function hasSimd(): boolean {
   requireWebAssembly();
   simdSupport ??= WebAssembly.validate(SIMD_PROBE);
   return simdSupport;
+}
+
+// A module that uses relaxed SIMD: (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0)
+// (v128.const 0))), relaxed_madd being the opcode 0xfd 0x105 (LEB128: 0x85 0x02).
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+  0x03, 0x02, 0x01, 0x00, // function section
+  0x0a, 0x3d, 0x01, 0x3b, 0x00, // code section: one body of 59 bytes, no locals
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]), // three v128.const
+  0xfd, 0x85, 0x02, 0x0b, // f32x4.relaxed_madd, end
+]);
+
+/** Whether this runtime supports relaxed SIMD (checked once): the relaxed build then runs by default. */
+export function hasRelaxedSimd(): boolean {
+  requireWebAssembly();
+  relaxedSupport ??= hasSimd() && WebAssembly.validate(RELAXED_PROBE);
+  return relaxedSupport;
 }
 
 // The smallest module with a shared memory: (import "env" "memory" (memory 1 1 shared)).
@@ -169,12 +200,30 @@ async function unpack(base64: string): Promise<Uint8Array<ArrayBuffer>> {
   }
 }
 
-function compileEmbedded(build: "simd" | "scalar" | "threads"): Promise<WebAssembly.Module> {
+/** The embedded builds; the two threads builds are derived from the SIMD and the relaxed bytes. */
+type Build = "simd" | "scalar" | "threads" | "relaxed" | "relaxed-threads";
+
+function compileEmbedded(build: Build): Promise<WebAssembly.Module> {
   let module = compiled.get(build);
   if (module === undefined) {
-    // The scalar build is imported only here: runtimes with SIMD never load it (its own chunk in a bundle).
-    const packed = build === "scalar" ? import("./wasm-scalar.generated.js").then((m) => m.SCALAR_WASM_GZIP) : Promise.resolve(SIMD_WASM_GZIP);
-    module = packed.then(unpack).then((bytes) => compileBytes(build === "threads" ? sharedMemoryBuild(bytes) : bytes));
+    // The scalar and relaxed builds are imported only here: runtimes that do not use them never load them
+    // (each its own chunk in a bundle).
+    const chunk = (name: string, cause: unknown): never => {
+      throw new MLPError(
+        "E_SOURCE",
+        `init: the ${build} build's module (${name} beside the bundle) could not be loaded (${(cause as Error)?.message ?? String(cause)}); ` +
+          `deploy it with the bundle${build.startsWith("relaxed") ? ", or pass { relaxed: false }" : ""}`,
+        { cause },
+      );
+    };
+    const packed =
+      build === "scalar"
+        ? import("./wasm-scalar.generated.js").then((m) => m.SCALAR_WASM_GZIP, (cause) => chunk("mlpgrad.scalar.js", cause))
+        : build === "relaxed" || build === "relaxed-threads"
+          ? import("./wasm-relaxed.generated.js").then((m) => m.RELAXED_WASM_GZIP, (cause) => chunk("mlpgrad.relaxed.js", cause))
+          : Promise.resolve(SIMD_WASM_GZIP);
+    const shared = build === "threads" || build === "relaxed-threads";
+    module = packed.then(unpack).then((bytes) => compileBytes(shared ? sharedMemoryBuild(bytes) : bytes));
     compiled.set(build, module);
     module.catch(() => compiled.delete(build));
   }
@@ -302,15 +351,30 @@ export async function createEngine(options: InitOptions = {}): Promise<Engine> {
       throw new MLPError("E_NO_THREADS", "createEngine: the shared (threads) build is a SIMD build; { shared: true } cannot be combined with { simd: false }");
     }
   }
+  if (options.relaxed !== undefined && typeof options.relaxed !== "boolean") {
+    throw new MLPError("E_OPTIONS", `createEngine: relaxed must be true, false or unset, got ${show(options.relaxed)}`, { expected: "boolean", actual: options.relaxed });
+  }
+  if (options.relaxed === true && options.source === undefined) {
+    if (options.simd === false) {
+      throw new MLPError("E_OPTIONS", "createEngine: the relaxed build is a SIMD build; { relaxed: true } cannot be combined with { simd: false }", { expected: "simd unset or true", actual: false });
+    }
+    if (!hasRelaxedSimd()) {
+      throw new MLPError(
+        "E_NO_SIMD",
+        "createEngine: { relaxed: true } was asked for, but this runtime does not validate relaxed SIMD " +
+          "(Node 20 needs --experimental-wasm-relaxed-simd); leave relaxed unset to fall back to the SIMD build",
+      );
+    }
+  }
   let module: WebAssembly.Module;
   if (options.source !== undefined) {
     module = await compileSource(options.source);
   } else if (shared) {
-    module = await compileEmbedded("threads");
+    module = await compileEmbedded((options.relaxed ?? hasRelaxedSimd()) ? "relaxed-threads" : "threads");
   } else {
     const simd = options.simd ?? hasSimd();
     if (simd && !hasSimd()) throw new MLPError("E_NO_SIMD", "init: { simd: true } was asked for, but this runtime does not support WebAssembly SIMD; leave simd unset to fall back to the scalar build");
-    module = await compileEmbedded(simd ? "simd" : "scalar");
+    module = await compileEmbedded(!simd ? "scalar" : (options.relaxed ?? hasRelaxedSimd()) ? "relaxed" : "simd");
   }
   const memory = shared
     ? new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: SHARED_MAX_PAGES, shared: true })
@@ -332,7 +396,7 @@ export async function createEngine(options: InitOptions = {}): Promise<Engine> {
  */
 export function init(source?: WasmSource | InitOptions, options: InitOptions = {}): Promise<Engine> {
   const opts: InitOptions = isOptions(source) ? source : { ...options, source };
-  if (opts.source === undefined && opts.simd === undefined && opts.shared === undefined && defaultPromise !== undefined) return defaultPromise;
+  if (opts.source === undefined && opts.simd === undefined && opts.relaxed === undefined && opts.shared === undefined && defaultPromise !== undefined) return defaultPromise;
   const promise = createEngine(opts).then((engine) => {
     if (defaultPromise === promise) defaultEngine = engine;
     return engine;

@@ -7,7 +7,7 @@
 // written from the recurrence, sharing no code with src/ or assembly/) and central finite differences.
 import * as mlpgrad from "../../dist/mlpgrad.js";
 
-const { init, createEngine, createMLP, hasSimd, hasThreads, MLPError } = mlpgrad;
+const { init, createEngine, createMLP, hasSimd, hasRelaxedSimd, hasThreads, MLPError } = mlpgrad;
 
 // ── The reference: a^[1] = x, z^[l] = W^[l] a^[l−1] + b^[l], a^[l] = σ(z^[l]); vᵀJ by the reverse loop
 //    g^[L] = v ⊙ σ'(z^[L]),  g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ σ'(z^[l]),  vᵀJ = (W^[2])ᵀ g^[2].
@@ -216,14 +216,22 @@ export async function runSuite(where) {
   };
 
   const engines = [];
-  await run("init() resolves to one engine for concurrent calls, on the SIMD build (Chromium has WebAssembly SIMD)", async () => {
+  await run("init() resolves to one engine for concurrent calls, on the relaxed-SIMD build (Chromium validates relaxed SIMD)", async () => {
     const [a, b] = await Promise.all([init(), init()]);
     check(a === b, "two concurrent init() calls gave two engines");
     check(a === (await init()), "a later init() gave another engine");
     env.simd = hasSimd();
     check(env.simd === true, "hasSimd() is false in Chromium");
     check(a.simd === true, `init() chose the ${a.simd ? "SIMD" : "scalar"} build`);
-    engines.push({ name: "simd", engine: a });
+    env.relaxed = hasRelaxedSimd();
+    check(env.relaxed === true, "hasRelaxedSimd() is false in Chromium");
+    check(a.relaxed === true, "init() did not choose the relaxed build (engine.relaxed is false)");
+    engines.push({ name: "relaxed", engine: a });
+  });
+  await run("createEngine({ relaxed: false }) runs the plain SIMD build (dist/mlpgrad.relaxed.js was loaded only for the relaxed one)", async () => {
+    const simd = await createEngine({ relaxed: false });
+    check(simd.simd === true && simd.relaxed === false, `engine.simd ${simd.simd}, engine.relaxed ${simd.relaxed}`);
+    engines.push({ name: "simd", engine: simd });
   });
   await run("createEngine({ simd: false }) runs the scalar build, apart from the default engine", async () => {
     const scalar = await createEngine({ simd: false });
@@ -358,6 +366,8 @@ export async function runSuite(where) {
         try {
           check(pool.threads === 2, `pool.threads is ${pool.threads} (${pool.fallbackReason})`);
           check(pool.fallbackReason === undefined, `fallbackReason: ${pool.fallbackReason}`);
+          // Both on the relaxed build: the pool's threads build is derived from the relaxed bytes.
+          check((await init()).relaxed === true, "the default engine is not the relaxed build");
           const grads = await pool.gradientBatch(xs);
           sameBits(grads, pool.network.gradientBatch(xs), "pool.gradientBatch vs pool.network.gradientBatch");
           sameBits(grads, single.gradientBatch(xs), "pool.gradientBatch vs a network on the default engine");

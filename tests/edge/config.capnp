@@ -16,6 +16,8 @@ const edgeTest :Workerd.Worker = (
     (name = "mlpgrad", esModule = embed "../../dist/mlpgrad.workerd.js"),
     (name = "mlpgrad.simd.wasm", wasm = embed "../../dist/mlpgrad.simd.wasm"),
     (name = "mlpgrad-embedded", esModule = embed "../../dist/mlpgrad.js"),
+    # workerd validates relaxed SIMD, so the main bundle's init() imports its relaxed build from beside it.
+    (name = "mlpgrad.relaxed.js", esModule = embed "../../dist/mlpgrad.relaxed.js"),
   ],
   compatibilityDate = "2026-11-17",
 );

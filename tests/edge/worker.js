@@ -95,6 +95,7 @@ async function run() {
     pool: { threads: pool.threads, fallbackReason: pool.fallbackReason ?? null, gradients: [...poolGradients] },
     errors: {
       scalarBuild: await failure(() => init({ simd: false })),
+      relaxedBuild: await failure(() => init({ relaxed: true })),
       sharedMemory: await failure(() => createEngine({ shared: true })),
       requireThreads: await failure(() => createMLPPool({ spec: models.scalar, threads: 2, requireThreads: true })),
       badThreads: await failure(() => createMLPPool({ spec: models.scalar, threads: 0 })),
