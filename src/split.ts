@@ -10,7 +10,7 @@
  *             and last of ∇ₓ = (W^[2])ᵀ g^[2] (assembly/split.ts's denseBackCols: for each column the same
  *             sum, in the same order, as one thread's denseBack)
  *
- * A phase is cut into CHUNKS_PER_THREAD chunks per thread, and threads take chunks as they come free
+ * A phase is cut into chunks (forward 4 per thread, backward 1: see CHUNKS_PER_THREAD), and threads take chunks as they come free
  * (compare-and-swap on a counter), so a worker that starts late does less and nobody waits for it to
  * begin; what each chunk computes depends on its bounds only, so results equal one thread's bit for
  * bit whoever runs it. A layer under MIN_SHARED_LAYER_BYTES is one chunk, the main thread's.
