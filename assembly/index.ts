@@ -7,4 +7,5 @@ export {
 } from "./network";
 export { scaleRowsF32, scaleRowsF64 } from "./block";
 export { firstNonFiniteF32, firstNonFiniteF64 } from "./check";
+export { denseBackColsF32, denseBackColsF64 } from "./split";
 export { heapBase, isRelaxedBuild, isSimdBuild } from "./memory";

@@ -14,6 +14,8 @@ export interface Kernels {
   denseF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, act: number, p1: number, p2: number): number;
   denseBackF32(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
   denseBackF64(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
+  denseBackColsF32(gOut: number, w: number, g: number, s: number, rows: number, stride: number, width: number): number;
+  denseBackColsF64(gOut: number, w: number, g: number, s: number, rows: number, stride: number, width: number): number;
   gemmF32(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, stride: number, mb: number, act: number, p1: number, p2: number): number;
   gemmF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, stride: number, mb: number, act: number, p1: number, p2: number): number;
   gemmTF32(gOut: number, w: number, g: number, s: number, rows: number, cols: number, stride: number, mb: number): number;
@@ -45,6 +47,8 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "denseF64",
   "denseBackF32",
   "denseBackF64",
+  "denseBackColsF32",
+  "denseBackColsF64",
   "gemmF32",
   "gemmF64",
   "gemmTF32",

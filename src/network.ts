@@ -402,6 +402,48 @@ export class MLP<P extends Precision = Precision> {
     return job.gradients!;
   }
 
+  /**
+   * @internal For the pool's split calls (pool.ts, split.ts): checks `out`, v (vjp) and x as `method`
+   * does, loads v into g^[L]'s buffer and x into a^[1], and returns the result vector; then the pool runs
+   * the passes, splitTop between them (vjp), and copies the result out with splitResult.
+   */
+  splitBegin<V extends Vector>(method: "gradient" | "valueAndGradient" | "vjp", x: Readonly<ArrayLike<number>>, out: V | undefined, v?: Readonly<ArrayLike<number>>): V {
+    if (method === "vjp") this.requireLive(method);
+    else this.requireScalar(method);
+    const result = this.output(out, this.inputSize, "n_1");
+    const top = this.layout.layers[this.layout.layers.length - 1];
+    if (method === "vjp") this.loadVector(v!, top.g, this.outputSize, "v", "n_L");
+    this.loadInput(x);
+    return result;
+  }
+
+  /** @internal After a split forward pass, with v at g^[L]'s buffer: g^[L] as vjpNet or backpropagate makes it. */
+  splitTop(): void {
+    const layout = this.layout;
+    const count = layout.layers.length;
+    const top = layout.layers[count - 1];
+    const view = this.view();
+    const nL = this.outputSize;
+    const g = top.g >> this.shift;
+    if (this.outputActivation === "none") {
+      // v ⊙ s^[L]: one rounding of an exact product, so the same bits as vjpNet's multiplication.
+      const s = top.s >> this.shift;
+      for (let i = 0; i < nL; i++) view[g + i] = view[g + i] * view[s + i];
+      return;
+    }
+    const v = this.direction;
+    for (let i = 0; i < nL; i++) v[i] = view[g + i];
+    this.logitsToProbabilities(top.a);
+    pullBack(this.outputActivation, this.probabilities, nL, v, 0, view, g);
+  }
+
+  /** @internal A split call's ∇ₓ into `out`, and a^[L]_0. */
+  splitResult<V extends Vector>(out: V): { value: number; gradient: V } {
+    const layout = this.layout;
+    const value = this.view()[layout.layers[layout.layers.length - 1].a >> this.shift];
+    return { value, gradient: this.copyOut(layout.grad, out) };
+  }
+
   /** p = softmax(z^[L]) into this.probabilities, from the logits at byte offset `logits`. */
   private logitsToProbabilities(logits: number): void {
     applyOutput(this.outputActivation, this.view(), logits >> this.shift, this.outputSize, this.probabilities, this.scratch, 0);

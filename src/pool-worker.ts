@@ -17,6 +17,7 @@ import { MLPError } from "./errors.js";
 import type { OutputKind } from "./activation.js";
 import type { BlockLayout, NetworkLayout } from "./memory.js";
 import type { Precision } from "./model.js";
+import { serveSplit, splitTask, type SplitJob, type SplitTask } from "./split.js";
 
 /** The first message to a worker. */
 export interface WorkerStart {
@@ -70,7 +71,7 @@ export interface WorkerReply {
 /** @internal How a worker thread talks to the pool: a Web Worker's global scope, or Node's parentPort. */
 export interface Port {
   post(message: WorkerReply, transfer: ArrayBuffer[]): void;
-  listen(handler: (message: WorkerStart | WorkerJob) => void): void;
+  listen(handler: (message: WorkerStart | WorkerJob | SplitJob) => void): void;
 }
 
 function failure(error: unknown): WorkerFailure {
@@ -85,6 +86,7 @@ export function serve(port: Port): void {
   let ArrayType: Float32ArrayConstructor | Float64ArrayConstructor;
   let buffer: ArrayBuffer | SharedArrayBuffer;
   let view: Float32Array | Float64Array;
+  let task: SplitTask;
 
   const run = (job: WorkerJob): void => {
     // A shared buffer is never detached; if the main thread grew the memory, the old one is only short.
@@ -113,7 +115,16 @@ export function serve(port: Port): void {
   };
 
   port.listen((message) => {
-    if (runner !== undefined) return run(message as WorkerJob);
+    if (runner !== undefined) {
+      // A split call (split.ts): this thread's share of one input, phase by phase, then of the calls that
+      // claim it while it is parked; the reply says it is back in its event loop.
+      if ((message as SplitJob).kind === "split") {
+        const job = message as SplitJob;
+        serveSplit(task, job);
+        return port.post({ id: job.id }, []);
+      }
+      return run(message as WorkerJob);
+    }
     start = message as WorkerStart;
     ArrayType = start.precision === "f32" ? Float32Array : Float64Array;
     // The threads build's data segments (constant tables) are written again by this instantiation:
@@ -122,6 +133,7 @@ export function serve(port: Port): void {
       (instance) => {
         buffer = start.memory.buffer;
         view = new ArrayType(buffer);
+        task = splitTask(start.layout, start.precision, instance.exports as unknown as Kernels, start.memory);
         runner = new BatchRunner({
           kernels: instance.exports as unknown as Kernels,
           precision: start.precision,

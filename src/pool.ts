@@ -12,6 +12,10 @@
  * (transferred, not cloned) and transfers its results back; the main thread copies them into `out`. The
  * kernels need no atomics: each thread writes only into its own block. A message round trip costs
  * ≈ 80 µs, so only batches with enough work per thread are split (see MLPPoolOptions.minRowsPerThread).
+ *
+ * Single inputs (gradient, valueAndGradient, vjp) of a large network are split the other way, inside
+ * every layer: rows of the forward pass, columns of the backward pass, in chunks the threads take as
+ * they come free, synchronised through Atomics on the shared memory, not messages (split.ts).
  */
 import { badBatchValue, type BatchRunner } from "./batch.js";
 import type { Engine } from "./engine.js";
@@ -21,6 +25,7 @@ import { BATCH_BLOCK, planBlock } from "./memory.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { BatchJob, BatchMethod, GradientOfOptions, MLP, Vector, VectorOf } from "./network.js";
 import type { JobKind, WorkerFailure, WorkerJob, WorkerReply, WorkerStart } from "./pool-worker.js";
+import { MIN_SHARED_LAYER_BYTES, controlBytes, SplitControl, schedule, splitTask, type SplitJob, type SplitTask } from "./split.js";
 
 /** Options of createMLPPool; S is the type of the spec (MLPSpec<P> types the results by precision). */
 export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
@@ -40,11 +45,33 @@ export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
    * for bundles that do not emit it next to themselves (see docs/bundlers.md). Default: beside this module.
    */
   workerUrl?: string | URL;
+  /**
+   * Weight bytes (Σ_l n_l × padded n_{l−1} × 4 or 8) a network must have before gradient, valueAndGradient
+   * and vjp split one input across the threads (split.ts). Default DEFAULT_MIN_SPLIT_BYTES (measured:
+   * below it a layer's share is too short to pay for the synchronisation); Infinity: never split. Layers
+   * of fewer than min(64 KiB, minSplitBytes) weight bytes run on the main thread alone.
+   */
+  minSplitBytes?: number;
+  /**
+   * true (default): a pool that splits keeps timing its single-input calls, and each call takes the way
+   * (split, or one thread) whose last 8 calls had the lower median time; every 16th call tries the other
+   * way. On a machine whose cores are busy with other work a split call waits for a thread that has no
+   * core, so there the pool stays on one thread. false: split every call (tests, benchmarks).
+   */
+  adaptiveSplit?: boolean;
 }
+
+/** Default of MLPPoolOptions.minSplitBytes. */
+export const DEFAULT_MIN_SPLIT_BYTES = 1 << 20;
 
 // Default thread count never exceeds this: batches of a few hundred rows do not feed more threads.
 const MAX_DEFAULT_THREADS = 4;
 const MIN_BLOCKS_PER_THREAD = 2;
+// adaptiveSplit: times kept per way, and how often a call tries the way that is not the faster one.
+const ADAPTIVE_SAMPLES = 8;
+const ADAPTIVE_PROBE_EVERY = 16;
+// How long the main thread blocks (or spins) for the workers of a split call before it lets the event loop run.
+const SPLIT_WAIT_MS = 20;
 // ≈ 1 ms of f32 SIMD work per thread (≈ 20 G multiply-adds/s measured), a dozen message round trips.
 const MIN_MACS_PER_THREAD = 2 ** 24;
 
@@ -63,8 +90,8 @@ export interface ThreadPlatform {
 }
 
 /**
- * A network whose batch calls run on several threads sharing its weights. Create it with
- * createMLPPool; results equal `pool.network`'s own batch methods bit for bit.
+ * A network whose batch calls, and single-input gradients of large networks, run on several threads
+ * sharing its weights. Create it with createMLPPool; results equal `pool.network`'s own methods bit for bit.
  */
 export class MLPPool<P extends Precision = Precision> {
   /** The network (on the pool's shared memory): use it for single inputs, jacobian, setLayer… between calls. */
@@ -77,10 +104,36 @@ export class MLPPool<P extends Precision = Precision> {
   private reason: string | undefined;
   private disposal: Promise<void> | undefined;
   private nextId = 1;
+  private readonly control: SplitControl | undefined;
+  private readonly task: SplitTask;
+  private readonly splitWorth: boolean;
+  private readonly minLayerBytes: number;
+  private splitting: Promise<unknown> | undefined;
+  private readonly adaptive: boolean;
+  // Recent single-input call times in ms, one thread and split (adaptiveSplit), and the calls so far.
+  private readonly times: [number[], number[]] = [[], []];
+  private calls = 0;
 
   /** @internal Use createMLPPool(). */
-  constructor(engine: Engine, network: MLP<P>, workers: PoolWorker[], reason: string | undefined, minRowsPerThread: number | undefined) {
+  constructor(
+    engine: Engine,
+    network: MLP<P>,
+    workers: PoolWorker[],
+    reason: string | undefined,
+    minRowsPerThread: number | undefined,
+    control?: number,
+    minSplitBytes = DEFAULT_MIN_SPLIT_BYTES,
+    adaptiveSplit = true,
+  ) {
+    this.adaptive = adaptiveSplit;
     this.engine = engine;
+    const { layout } = network.batchPlan;
+    this.control = control === undefined ? undefined : new SplitControl(engine.memory, control, workers.length, 2 * layout.layers.length);
+    this.task = splitTask(layout, network.precision, engine.kernels, engine.memory);
+    let weightBytes = 0;
+    for (const layer of layout.layers) weightBytes += layer.rows * layer.stride * layout.elementBytes;
+    this.splitWorth = weightBytes >= minSplitBytes;
+    this.minLayerBytes = Math.min(MIN_SHARED_LAYER_BYTES, minSplitBytes);
     this.network = network;
     this.runner = network.batchRunner();
     this.workers = workers.slice();
@@ -156,6 +209,123 @@ export class MLPPool<P extends Precision = Precision> {
   }
 
   /**
+   * ∇ₓ a^[L](x) (n_L must be 1), as MLP.gradient, with each layer split across the threads when the network
+   * is large enough (MLPPoolOptions.minSplitBytes); equal to one thread's result bit for bit. Resolves to
+   * `out` when given. Uses the network's single-input buffers until it resolves (calls queue).
+   */
+  async gradient<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, out?: V): Promise<V> {
+    return (await this.single("gradient", x, out)).gradient;
+  }
+
+  /** a^[L](x) and ∇ₓ a^[L](x) (n_L must be 1), as MLP.valueAndGradient, split across the threads as gradient is. */
+  async valueAndGradient<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, out?: V): Promise<{ value: number; gradient: V }> {
+    return this.single("valueAndGradient", x, out);
+  }
+
+  /** vᵀJ (length n_1; v has n_L entries), as MLP.vjp (softmax and logSoftmax outputs too), split across the threads as gradient is. */
+  async vjp<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, v: Readonly<ArrayLike<number>>, out?: V): Promise<V> {
+    return (await this.single("vjp", x, out, v)).gradient;
+  }
+
+  /** Threads the next single-input call runs on (1 for small networks, or while splitting measures slower). */
+  get splitThreads(): number {
+    return this.splitEligible() && (!this.adaptive || this.splitFaster() !== false) ? this.threads : 1;
+  }
+
+  private splitEligible(): boolean {
+    return this.control !== undefined && this.splitWorth && this.threads > 1;
+  }
+
+  /** Whether split calls have lately been faster than one-thread ones; undefined until both have 3 times. */
+  private splitFaster(): boolean | undefined {
+    const [one, split] = this.times;
+    if (one.length < 3 || split.length < 3) return undefined;
+    return median(split) < median(one);
+  }
+
+  /** adaptiveSplit: whether this call splits (alternating until both ways have times, then the faster, probing the other). */
+  private chooseSplit(): boolean {
+    const n = this.calls++;
+    const faster = this.splitFaster();
+    if (faster === undefined) return n % 2 === 0;
+    return n % ADAPTIVE_PROBE_EVERY === 0 ? !faster : faster;
+  }
+
+  private async single<V extends Vector>(method: "gradient" | "valueAndGradient" | "vjp", x: Readonly<ArrayLike<number>>, out: V | undefined, v?: Readonly<ArrayLike<number>>): Promise<{ value: number; gradient: V }> {
+    // One call at a time owns the network's single-input buffers.
+    while (this.splitting !== undefined) await this.splitting.catch(() => {});
+    if (this.disposal !== undefined) throw new MLPError("E_DISPOSED", `${method}: the pool was disposed; create a new one with createMLPPool()`);
+    const network = this.network;
+    const split = this.splitEligible() && (!this.adaptive || this.chooseSplit());
+    const start = performance.now();
+    if (!split) {
+      let result: { value: number; gradient: V };
+      if (method === "vjp") result = { value: NaN, gradient: network.vjp(x, v!, out as VectorOf<P> | undefined) as unknown as V };
+      else if (method === "gradient") result = { value: NaN, gradient: network.gradient(x, out as VectorOf<P> | undefined) as unknown as V };
+      else result = network.valueAndGradient(x, out as VectorOf<P> | undefined) as unknown as { value: number; gradient: V };
+      this.record(0, start);
+      return result;
+    }
+    const threads = this.threads;
+    const result = network.splitBegin(method, x, out, v);
+    const { layers } = this.task.layout;
+    const top = layers[layers.length - 1];
+    const running = this.runSplit(threads, method === "vjp" ? top.g : top.s, method === "vjp");
+    this.splitting = running;
+    try {
+      await running;
+    } finally {
+      this.splitting = undefined;
+    }
+    this.record(1, start);
+    return network.splitResult(result);
+  }
+
+  private record(way: 0 | 1, start: number): void {
+    if (!this.adaptive || !this.splitEligible()) return;
+    const times = this.times[way];
+    times.push(performance.now() - start);
+    if (times.length > ADAPTIVE_SAMPLES) times.shift();
+  }
+
+  /** Runs the forward and backward passes on `threads` threads (split.ts); serialTop: splitTop between them. */
+  private async runSplit(threads: number, gTop: number, serialTop: boolean): Promise<void> {
+    const control = this.control!;
+    const workers = this.workers.slice(0, threads - 1);
+    const call = control.begin(threads, gTop, this.minLayerBytes);
+    // A parked worker is claimed through the control block; the others get a message.
+    for (const worker of workers) {
+      if (control.claim(worker.slot)) continue;
+      const job = { id: this.nextId++, kind: "split", control: control.offset, call, slot: worker.slot, slots: control.slots, phases: control.phases } as const;
+      worker.run(job).catch(() => {});
+    }
+    const count = this.task.layout.layers.length;
+    const chunks = schedule(this.task.layout, threads, this.minLayerBytes);
+    for (let phase = 0; phase < chunks.length; phase++) {
+      if (phase > 0) {
+        if (phase === count && serialTop) this.network.splitTop();
+        control.release(phase);
+      }
+      control.take(this.task, phase, chunks[phase], gTop);
+      // Block or spin briefly for the chunks workers hold, then let the event loop run: a worker's death
+      // is only reported there.
+      while (!control.wait(phase, chunks[phase], SPLIT_WAIT_MS)) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const dead = workers.find((worker) => worker.failure !== undefined);
+        if (dead !== undefined || this.disposal !== undefined) {
+          control.abort();
+          // Until they have left, the others may still write into the network's buffers.
+          while (workers.some((worker) => worker.failure === undefined && !control.hasLeft(worker.slot))) {
+            await new Promise((resolve) => setTimeout(resolve, 1));
+          }
+          if (this.disposal !== undefined) throw new MLPError("E_DISPOSED", "the pool was disposed while this call was running");
+          throw workerError(dead!.failure!);
+        }
+      }
+    }
+  }
+
+  /**
    * Terminates the workers and disposes the network; calls still running reject with E_DISPOSED, later
    * calls too. Resolves when the workers have exited. An idle pool never keeps Node's process alive, so
    * forgetting dispose() leaks threads and memory, but does not hang the process.
@@ -164,6 +334,7 @@ export class MLPPool<P extends Precision = Precision> {
     if (this.disposal === undefined) {
       const workers = this.workers.splice(0);
       this.disposal = Promise.all(workers.map((worker) => worker.terminate())).then(() => {
+        if (this.control !== undefined) this.engine.arena.release(this.control.offset, controlBytes(this.control.slots, this.control.phases));
         // Released only now: until a worker has exited it may still be writing into its block.
         for (const { start, bytes } of this.blocks) this.engine.arena.release(start, bytes);
         this.network.dispose();
@@ -201,6 +372,8 @@ export class MLPPool<P extends Precision = Precision> {
     const nL = this.network.outputSize;
     // Post the workers' chunks first, so they compute while the main thread runs chunk 0.
     const replies: Promise<WorkerReply>[] = [];
+    // A worker parked after a split call would read its message only when it stops waiting.
+    for (let i = 1; i < bounds.length - 1; i++) this.control?.dismiss(this.workers[i - 1].slot);
     for (let i = 1; i < bounds.length - 1; i++) {
       const from = bounds[i];
       const to = bounds[i + 1];
@@ -266,7 +439,7 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
   if (options === null || typeof options !== "object") {
     throw new MLPError("E_OPTIONS", `createMLPPool: expected options { spec, threads? }, got ${describe(options)}`);
   }
-  const { spec, threads, minRowsPerThread, workerUrl } = options;
+  const { spec, threads, minRowsPerThread, workerUrl, minSplitBytes, adaptiveSplit } = options;
   if (workerUrl !== undefined && typeof workerUrl !== "string" && !(typeof URL === "function" && workerUrl instanceof URL)) {
     throw new MLPError("E_OPTIONS", `createMLPPool: workerUrl must be a string or a URL, got ${describe(workerUrl)}`, { expected: "string | URL", actual: workerUrl });
   }
@@ -274,6 +447,15 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
       throw new MLPError("E_OPTIONS", `createMLPPool: ${name} must be a positive integer, got ${describe(value)}`, { expected: "integer ≥ 1", actual: value });
     }
+  }
+  if (adaptiveSplit !== undefined && typeof adaptiveSplit !== "boolean") {
+    throw new MLPError("E_OPTIONS", `createMLPPool: adaptiveSplit must be true or false, got ${describe(adaptiveSplit)}`, { expected: "boolean", actual: adaptiveSplit });
+  }
+  if (minSplitBytes !== undefined && !(typeof minSplitBytes === "number" && minSplitBytes >= 0 && !Number.isNaN(minSplitBytes))) {
+    throw new MLPError("E_OPTIONS", `createMLPPool: minSplitBytes must be a number ≥ 0 (Infinity: never split), got ${describe(minSplitBytes)}`, {
+      expected: "number ≥ 0",
+      actual: minSplitBytes,
+    });
   }
   const wanted = threads ?? Math.max(1, Math.min(MAX_DEFAULT_THREADS, await platform.hardwareThreads()));
   let reason: string | undefined;
@@ -284,10 +466,12 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
       const network = engine.createMLP(spec);
       // Plan the main thread's batch block before the workers start, so nothing grows the memory later.
       network.batchRunner();
+      const control = engine.arena.alloc(controlBytes(wanted - 1, 2 * (network.sizes.length - 1)), "the control words of the pool's split calls");
       try {
         const workers = await startWorkers(engine, network, wanted - 1, platform, workerUrl);
-        return new MLPPool(engine, network, workers, undefined, minRowsPerThread);
+        return new MLPPool(engine, network, workers, undefined, minRowsPerThread, control, minSplitBytes, adaptiveSplit);
       } catch (error) {
+        engine.arena.release(control, controlBytes(wanted - 1, 2 * (network.sizes.length - 1)));
         network.dispose();
         reason = `a worker thread could not be started (${(error as Error).message ?? String(error)})`;
       }
@@ -298,7 +482,7 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
   }
   const engine = await init();
   const network = engine.createMLP(spec);
-  return new MLPPool(engine, network, [], reason === undefined ? undefined : `runs on one thread: ${reason}`, minRowsPerThread);
+  return new MLPPool(engine, network, [], reason === undefined ? undefined : `runs on one thread: ${reason}`, minRowsPerThread, undefined, minSplitBytes, adaptiveSplit);
 }
 
 /** Rows start..end of xs as a typed array that can be transferred; non-numbers become NaN (see rebuild). */
@@ -320,7 +504,7 @@ async function startWorkers(engine: Engine, network: MLP, count: number, platfor
   for (let i = 0; i < count; i++) {
     const bytes = planBlock(sizes, precision, 0).bytes;
     const start = engine.arena.alloc(bytes, `the batch buffers of worker thread ${i + 1} for the ${precision} network [${sizes.join(", ")}]`);
-    workers.push(new PoolWorker({ start, bytes }));
+    workers.push(new PoolWorker({ start, bytes }, i));
   }
   const started = await Promise.allSettled(
     workers.map((worker) =>
@@ -348,7 +532,7 @@ async function startWorkers(engine: Engine, network: MLP, count: number, platfor
 
 /** @internal The handle of one worker thread, Node's or the browser's. */
 export interface WorkerHandle {
-  post(message: WorkerStart | WorkerJob, transfer: ArrayBuffer[]): void;
+  post(message: WorkerStart | WorkerJob | SplitJob, transfer: ArrayBuffer[]): void;
   /** Node: whether the worker keeps the process alive (only while it has work). */
   keepAlive(on: boolean): void;
   terminate(): Promise<void>;
@@ -408,7 +592,11 @@ class PoolWorker {
   /** Why the thread stopped, once it has (failed, or terminated). */
   failure: Error | undefined;
 
-  constructor(readonly block: { start: number; bytes: number }) {}
+  /** block: its batch buffers; slot: its words in the control block of split calls (split.ts). */
+  constructor(
+    readonly block: { start: number; bytes: number },
+    readonly slot: number,
+  ) {}
 
   /** Starts the thread and resolves once it has instantiated the kernels. */
   async start(platform: ThreadPlatform, url: string | URL | undefined, message: WorkerStart): Promise<void> {
@@ -425,13 +613,13 @@ class PoolWorker {
     this.handle.keepAlive(false);
   }
 
-  /** Posts a job (its xs is transferred) and resolves with the reply. */
-  run(job: WorkerJob): Promise<WorkerReply> {
+  /** Posts a job (a batch job's xs is transferred) and resolves with the reply. */
+  run(job: WorkerJob | SplitJob): Promise<WorkerReply> {
     if (this.failure !== undefined) return Promise.reject(workerError(this.failure));
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.handle!.keepAlive(true);
       this.pending.set(job.id, { resolve, reject });
-      this.handle!.post(job, [job.xs.buffer as ArrayBuffer]);
+      this.handle!.post(job, job.kind === "split" ? [] : [job.xs.buffer as ArrayBuffer]);
     });
   }
 
@@ -458,6 +646,11 @@ class PoolWorker {
     this.pending.clear();
     this.onFailure(error);
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
 }
 
 function workerError(cause: Error): MLPError {

@@ -130,4 +130,27 @@ test("a pool on the relaxed build: its threads build is derived from the relaxed
   }
 });
 
+test("pool.gradient split over 2 and 3 threads on the relaxed build equals one relaxed thread bit for bit (denseBackCols's FMA too)", async () => {
+  for (const precision of ["f32", "f64"] as const) {
+    // Rows 259 and 7 leave 3 rows after the 4-row blocks: the backward's tail rows use madd (FMA here).
+    const c = randomCase([67, 259, 7, 1], ["sigmoid", "gelu", "tanh"], precision, 78);
+    const single = relaxed.createMLP(c.spec);
+    for (const threads of [2, 3]) {
+      const pool = await createMLPPool({ spec: c.spec, threads, requireThreads: true, minSplitBytes: 0, adaptiveSplit: false });
+      try {
+        assert.ok((pool as unknown as { engine: Engine }).engine.relaxed, "the pool's engine is not the relaxed build");
+        const got = await pool.gradient(c.x);
+        const want = single.gradient(c.x);
+        for (let i = 0; i < got.length; i++) {
+          if (!Object.is(got[i], want[i])) assert.unreachable(`${precision} ${threads} threads: pool.gradient[${i}] = ${got[i]}, one relaxed thread ${want[i]}`);
+        }
+        closeTo(got, ref.gradient(c.ref, c.x), TOL[precision], `${precision} split on relaxed`);
+      } finally {
+        await pool.dispose();
+      }
+    }
+    single.dispose();
+  }
+});
+
 test.run();

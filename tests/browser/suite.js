@@ -389,6 +389,28 @@ export async function runSuite(where) {
         }
         await expectCode(() => pool.gradientBatch(xs), "E_DISPOSED");
       });
+      // One input split across the threads (src/split.ts): on a page the main thread cannot block, so it spins.
+      const d = randomCase([67, 257, 5, 1], ["sigmoid", "gelu", "tanh"], precision, 200 + seed++, 3);
+      await run(`${precision} [67, 257, 5, 1]: pool.gradient, valueAndGradient and vjp split over 2 and 3 threads equal one thread bit for bit`, async () => {
+        const single = createMLP(d.spec);
+        for (const threads of [2, 3]) {
+          const pool = await mlpgrad.createMLPPool({ spec: d.spec, threads, requireThreads: true, minSplitBytes: 0, adaptiveSplit: false });
+          try {
+            check(pool.splitThreads === threads, `pool.splitThreads is ${pool.splitThreads}`);
+            for (const x of d.xs) {
+              sameBits(await pool.gradient(x), single.gradient(x), `pool.gradient (${threads} threads)`);
+              const both = await pool.valueAndGradient(x);
+              check(Object.is(both.value, single.valueAndGradient(x).value), "valueAndGradient value");
+              sameBits(both.gradient, single.gradient(x), "valueAndGradient gradient");
+              sameBits(await pool.vjp(x, [0.5]), single.vjp(x, [0.5]), "vjp");
+            }
+            await expectCode(() => pool.gradient([1, 2]), "E_INPUT");
+          } finally {
+            await pool.dispose();
+          }
+        }
+        single.dispose();
+      });
     }
   }
   return { where, env, results };

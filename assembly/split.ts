@@ -1,0 +1,120 @@
+/**
+ * Kernels for one input split across threads (src/split.ts drives them): each thread computes a slice
+ * of every layer, on the same shared memory, and the slices together equal the one-thread result bit
+ * for bit.
+ *
+ *   forward   rows [r0, r1) of a^[l] = σ(W^[l] a^[l-1] + b^[l]): matvec.ts's dense on W + r0·rowBytes
+ *             (no kernel here; r0 a multiple of 4, so the 4-row blocks are those of one thread)
+ *   backward  columns [c0, c1) of g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]: denseBackCols below, which is
+ *             matvec.ts's denseBack with the row stride of W apart from the width it sweeps
+ *
+ * Every output element of denseBack is a sum over the rows k of W in a fixed order (last rows one at a
+ * time, then blocks of four from the top down; rows 0 → n−1 in the scalar build), lane by lane, so a
+ * column slice repeats exactly the operations one thread does for those columns. Keep this file in step
+ * with denseBack and rowsTimes4 in matvec.ts: any change to their order of operations (or to madd) must
+ * be made here too, or the pool's results stop equalling one thread's (tests/split.test.ts checks).
+ */
+
+/** acc + w·x, exactly as matvec.ts's madd (relaxed_madd in the relaxed build). */
+// @ts-ignore: decorator
+@inline function madd<T>(acc: v128, w: v128, x: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.relaxed_madd<T>(w, x, acc);
+  return v128.add<T>(acc, v128.mul<T>(w, x));
+}
+
+/**
+ * Columns of gOut = (Wᵀ g) ⊙ s (or Wᵀ g when s = 0) for a slice of `width` columns: gOut, w and s point at
+ * the slice's first column, rows of W are `stride` elements apart, width is a whole number of vectors.
+ */
+export function denseBackCols<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i32, stride: i32, width: i32): usize {
+  const size = sizeof<T>();
+  const rowBytes = <usize>stride * size;
+  const bytes = <usize>width * size;
+  if (ASC_FEATURE_SIMD) {
+    const blocks = rows & ~3;
+    for (let k = rows - 1; k >= blocks; k--) {
+      const gk = v128.splat<T>(load<T>(g + <usize>k * size));
+      const row = w + <usize>k * rowBytes;
+      if (k == rows - 1) {
+        for (let j: usize = 0; j < bytes; j += 16) v128.store(gOut + j, v128.mul<T>(gk, v128.load(row + j)));
+      } else {
+        for (let j: usize = 0; j < bytes; j += 16) {
+          v128.store(gOut + j, madd<T>(v128.load(gOut + j), gk, v128.load(row + j)));
+        }
+      }
+    }
+    for (let k = blocks - 4; k >= 0; k -= 4) {
+      const p = w + <usize>k * rowBytes;
+      if (k + 4 == rows) rowsTimes4Cols<T>(gOut, p, rowBytes, bytes, g + <usize>k * size, false);
+      else rowsTimes4Cols<T>(gOut, p, rowBytes, bytes, g + <usize>k * size, true);
+    }
+    if (s != 0) {
+      for (let j: usize = 0; j < bytes; j += 16) {
+        v128.store(gOut + j, v128.mul<T>(v128.load(gOut + j), v128.load(s + j)));
+      }
+    }
+  } else {
+    for (let j: usize = 0; j < bytes; j += size) store<T>(gOut + j, load<T>(g) * load<T>(w + j));
+    for (let k = 1; k < rows; k++) {
+      const gk = load<T>(g + <usize>k * size);
+      const row = w + <usize>k * rowBytes;
+      for (let j: usize = 0; j < bytes; j += size) {
+        store<T>(gOut + j, load<T>(gOut + j) + gk * load<T>(row + j));
+      }
+    }
+    if (s != 0) {
+      for (let j: usize = 0; j < bytes; j += size) {
+        store<T>(gOut + j, load<T>(gOut + j) * load<T>(s + j));
+      }
+    }
+  }
+  return gOut;
+}
+
+/** out (+)= g0·W[0,:] + g1·W[1,:] + g2·W[2,:] + g3·W[3,:] over `bytes` of four rows rowBytes apart at p. */
+// @ts-ignore: decorator
+@inline function rowsTimes4Cols<T>(out: usize, p: usize, rowBytes: usize, bytes: usize, g: usize, accumulate: bool): void {
+  const size = sizeof<T>();
+  const g0 = v128.splat<T>(load<T>(g));
+  const g1 = v128.splat<T>(load<T>(g, size));
+  const g2 = v128.splat<T>(load<T>(g, 2 * size));
+  const g3 = v128.splat<T>(load<T>(g, 3 * size));
+  const p1 = p + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
+  const pairs = bytes & ~(<usize>31);
+  let j: usize = 0;
+  for (; j < pairs; j += 32) {
+    const o = out + j;
+    let v0 = v128.add<T>(
+      v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),
+      v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j)), v128.mul<T>(g3, v128.load(p3 + j))),
+    );
+    let v1 = v128.add<T>(
+      v128.add<T>(v128.mul<T>(g0, v128.load(p + j, 16)), v128.mul<T>(g1, v128.load(p1 + j, 16))),
+      v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j, 16)), v128.mul<T>(g3, v128.load(p3 + j, 16))),
+    );
+    if (accumulate) {
+      v0 = v128.add<T>(v128.load(o), v0);
+      v1 = v128.add<T>(v128.load(o, 16), v1);
+    }
+    v128.store(o, v0);
+    v128.store(o, v1, 16);
+  }
+  if (j < bytes) {
+    const o = out + j;
+    let v0 = v128.add<T>(
+      v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),
+      v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j)), v128.mul<T>(g3, v128.load(p3 + j))),
+    );
+    if (accumulate) v0 = v128.add<T>(v128.load(o), v0);
+    v128.store(o, v0);
+  }
+}
+
+/** denseBackCols<f32>. */
+export function denseBackColsF32(gOut: usize, w: usize, g: usize, s: usize, rows: i32, stride: i32, width: i32): usize {
+  return denseBackCols<f32>(gOut, w, g, s, rows, stride, width);
+}
+/** denseBackCols<f64>. */
+export function denseBackColsF64(gOut: usize, w: usize, g: usize, s: usize, rows: i32, stride: i32, width: i32): usize {
+  return denseBackCols<f64>(gOut, w, g, s, rows, stride, width);
+}

@@ -1,0 +1,106 @@
+/**
+ * One input on two threads (pool.gradient, src/split.ts) against one thread (pool.network.gradient), in
+ * one process, interleaved in short blocks so that a busy neighbour slows both sides of the ratio alike:
+ * `node bench/split.mjs [S3,S4,S5] [--threads 2] [--precision f32,f64] [--rounds 15] [--block-ms 20]`.
+ * Also a sweep of [n, n, n, 1] shapes (`--sweep 128,256,384,512,768,1024`) for the default of
+ * createMLPPool's minSplitBytes. Reports medians per call, the ratio, the load average before and after,
+ * and the share of CPU time the machine had idle during each row (Linux /proc/stat): on a machine whose
+ * cores are busy with other work, a second thread has no core to run on and the ratio says so.
+ * Needs `npm run build` (imports dist/mlpgrad.node.js).
+ */
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { createMLPPool } from "../dist/mlpgrad.node.js";
+import { makeNetwork } from "./shapes.mjs";
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const shapes = (args[0] && !args[0].startsWith("--") ? args[0] : "S3,S4,S5").split(",");
+const threads = Number(option("threads", 2));
+const precisions = option("precision", "f32,f64").split(",");
+const rounds = Number(option("rounds", 15));
+const blockMs = Number(option("block-ms", 20));
+const sweep = option("sweep", undefined);
+
+function cpuTimes() {
+  try {
+    const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
+    return { idle: fields[3] + fields[4], total: fields.reduce((a, b) => a + b, 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+const median = (values) => values.slice().sort((a, b) => a - b)[values.length >> 1];
+
+async function measure(label, spec, x) {
+  const pool = await createMLPPool({ spec, threads, minSplitBytes: 0, adaptiveSplit: false });
+  const n = spec.sizes[0];
+  const out1 = new (spec.precision === "f32" ? Float32Array : Float64Array)(n);
+  const out2 = new (spec.precision === "f32" ? Float32Array : Float64Array)(n);
+  pool.network.gradient(x, out1);
+  await pool.gradient(x, out2);
+  for (let i = 0; i < n; i++) if (!Object.is(out1[i], out2[i])) throw new Error(`${label}: the pool's gradient differs from one thread's at [${i}]`);
+  // Calls per block from a warm-up of both.
+  let start = performance.now();
+  let calls = 0;
+  while (performance.now() - start < 100) {
+    pool.network.gradient(x, out1);
+    await pool.gradient(x, out2);
+    calls++;
+  }
+  const perBlock = Math.max(3, Math.round((blockMs * calls) / (performance.now() - start) / 1.5));
+  const one = [];
+  const two = [];
+  const before = loadavg()[0];
+  const cpu0 = cpuTimes();
+  for (let r = 0; r < rounds; r++) {
+    start = performance.now();
+    for (let i = 0; i < perBlock; i++) pool.network.gradient(x, out1);
+    one.push((performance.now() - start) / perBlock);
+    start = performance.now();
+    for (let i = 0; i < perBlock; i++) await pool.gradient(x, out2);
+    two.push((performance.now() - start) / perBlock);
+  }
+  const cpu1 = cpuTimes();
+  const idle = cpu0 && cpu1 ? (cpu1.idle - cpu0.idle) / Math.max(1, cpu1.total - cpu0.total) : NaN;
+  const threadsUsed = pool.splitThreads;
+  await pool.dispose();
+  const a = median(one);
+  const b = median(two);
+  console.log(
+    `${label.padEnd(24)} one ${(a * 1000).toFixed(1).padStart(8)} µs   ${threadsUsed} threads ${(b * 1000).toFixed(1).padStart(8)} µs   ×${(a / b).toFixed(2)}` +
+      `   (min ×${(Math.min(...one) / Math.min(...two)).toFixed(2)})   load ${before.toFixed(2)}→${loadavg()[0].toFixed(2)}, idle ${(100 * idle).toFixed(0)}%`,
+  );
+  return a / b;
+}
+
+function specOf(network, precision) {
+  return { sizes: network.sizes, layers: network.layers, activation: "sigmoid", precision };
+}
+
+console.log(`node ${process.version}; ${threads} threads; medians of ${rounds} interleaved blocks of ≈ ${blockMs} ms`);
+if (sweep !== undefined) {
+  for (const precision of precisions) {
+    for (const n of sweep.split(",").map(Number)) {
+      const sizes = [n, n, n, 1];
+      const net = { sizes, layers: [], x: new Float64Array(n).map((_, i) => Math.fround(((i * 7919) % 1000) / 1000)) };
+      for (let l = 1; l < sizes.length; l++) {
+        const weights = new Float64Array(sizes[l] * sizes[l - 1]).map((_, k) => Math.fround((((k * 2654435761) % 2000) / 1000 - 1) / Math.sqrt(sizes[l - 1])));
+        net.layers.push({ weights, bias: new Float64Array(sizes[l]) });
+      }
+      const kib = (n * n * 2 * (precision === "f32" ? 4 : 8)) / 1024;
+      await measure(`[${n},${n},${n},1] ${precision} ${kib.toFixed(0)} KiB`, specOf(net, precision), net.x);
+    }
+  }
+} else {
+  for (const precision of precisions) {
+    for (const shape of shapes) {
+      const net = makeNetwork(shape);
+      await measure(`${shape} ${precision}`, specOf(net, precision), net.x);
+    }
+  }
+}
