@@ -1,6 +1,6 @@
 /** Shared test helpers: a seeded PRNG, random networks, tolerant comparisons that name the first bad index. */
 import * as assert from "uvu/assert";
-import { createEngine, type Engine, type MLPSpec, type Precision } from "../src/index.js";
+import { createEngine, type Engine, type MLPError, type MLPSpec, type Precision } from "../src/index.js";
 import type { RefActivation, RefNetwork } from "./reference.js";
 
 /** mulberry32: a small seeded generator, so every failure can be replayed. */
@@ -122,6 +122,28 @@ export function throwsCode(fn: () => unknown, code: string, ...patterns: RegExp[
 }
 
 /** Both builds, so every case runs on the SIMD and the scalar kernels. */
+/** Asserts equality element by element (Object.is), naming the first difference; `reference` names what was expected. */
+export function same(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, reference = "one thread"): void {
+  assert.is(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < actual.length; i++) {
+    if (!Object.is(actual[i], expected[i])) assert.unreachable(`${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (${reference})`);
+  }
+}
+
+/** As throwsCode, for a promise: it must reject with MLPError `code` (checked by name, so errors from another copy of the library count); returns the error. */
+export async function rejectsCode(promise: Promise<unknown>, code: string, ...patterns: RegExp[]): Promise<MLPError> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as MLPError;
+    assert.is(e?.name, "MLPError", `expected an MLPError, got ${String(error)}`);
+    assert.is(e.code, code, `expected code ${code}, got ${e.code}: ${e.message}`);
+    for (const p of patterns) assert.match(e.message ?? "", p);
+    return e;
+  }
+  return assert.unreachable(`expected a rejection with ${code}, the promise resolved`) as never;
+}
+
 export async function engines(): Promise<{ name: string; engine: Engine }[]> {
   return [
     { name: "simd", engine: await createEngine({ simd: true }) },

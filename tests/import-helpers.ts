@@ -2,6 +2,7 @@
 import * as assert from "uvu/assert";
 import { createMLP, init, MLPError, type MLPSpec } from "../src/index.js";
 import { closeTo, relativeError, rng } from "./helpers.js";
+export { rejectsCode } from "./helpers.js";
 import { refJacobian, type Act, type PlainModel } from "./import-reference.js";
 
 await init();
@@ -129,19 +130,6 @@ export async function fuzzBytes(bytes: Uint8Array, load: (b: Uint8Array) => Prom
 }
 
 /** Asserts the promise rejects with an MLPError of `code` whose message matches every pattern. */
-export async function rejectsCode(promise: Promise<unknown>, code: string, ...patterns: RegExp[]): Promise<MLPError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof MLPError, `expected an MLPError, got ${String(error)}`);
-    const e = error as MLPError;
-    assert.is(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
-    for (const p of patterns) assert.match(e.message, p);
-    return e;
-  }
-  return assert.unreachable(`expected an MLPError ${code}, the promise resolved`) as never;
-}
-
 /** The IEEE binary16 bits nearest to v (ties to even) and the value they hold; written from the definition. */
 export function toF16(v: number): [number, number] {
   const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;

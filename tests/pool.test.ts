@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 // The Node entry: createMLPPool on worker_threads (index.ts's own starts Web Workers).
 import { createEngine, createMLPPool, hasThreads, MLPPool, type MLP, type MLPSpec, type Precision } from "../src/index.node.js";
-import { randomCase, rng } from "./helpers.js";
+import { randomCase, rng, rejectsCode, same } from "./helpers.js";
 import type { RefActivation } from "./reference.js";
 
 const SIZES = [67, 17, 5, 1];
@@ -22,27 +22,6 @@ function inputs(n: number, m: number, precision: Precision, seed: number): numbe
   const random = rng(seed);
   const round = precision === "f32" ? Math.fround : (v: number) => v;
   return Array.from({ length: m * n }, () => round(random() * 4 - 2));
-}
-
-/** Asserts equality element by element (Object.is), naming the first difference. */
-function same(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  assert.is(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < actual.length; i++) {
-    if (!Object.is(actual[i], expected[i])) assert.unreachable(`${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (one thread)`);
-  }
-}
-
-async function rejectsCode(promise: Promise<unknown>, code: string, ...patterns: RegExp[]): Promise<void> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as { name?: string; code?: string; message?: string };
-    assert.is(e.name, "MLPError", `expected an MLPError, got ${String(error)}`);
-    assert.is(e.code, code, `expected code ${code}, got ${e.code}: ${e.message}`);
-    for (const p of patterns) assert.match(e.message ?? "", p);
-    return;
-  }
-  assert.unreachable(`expected a rejection with ${code}, the promise resolved`);
 }
 
 test("the threads build runs here (the rest of this file needs it)", () => {

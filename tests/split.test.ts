@@ -6,32 +6,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createEngine, createMLPPool, type MLP, type MLPPool, type Precision } from "../src/index.node.js";
-import { ALL_ACTIVATIONS, closeTo, engines, label, normal, randomCase, rng } from "./helpers.js";
+import { ALL_ACTIVATIONS, closeTo, engines, label, normal, randomCase, rng, rejectsCode, same } from "./helpers.js";
 import * as ref from "./reference.js";
 import type { RefActivation } from "./reference.js";
 
 const builds = await engines();
 const single = await createEngine({ simd: true });
-
-function same(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  assert.is(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < actual.length; i++) {
-    if (!Object.is(actual[i], expected[i])) assert.unreachable(`${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (one thread)`);
-  }
-}
-
-async function rejectsCode(promise: Promise<unknown>, code: string, ...patterns: RegExp[]): Promise<void> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as { name?: string; code?: string; message?: string };
-    assert.is(e.name, "MLPError", `expected an MLPError, got ${String(error)}`);
-    assert.is(e.code, code, `expected code ${code}, got ${e.code}: ${e.message}`);
-    for (const p of patterns) assert.match(e.message ?? "", p);
-    return;
-  }
-  assert.unreachable(`expected a rejection with ${code}, the promise resolved`);
-}
 
 for (const { name, engine } of builds) {
   for (const precision of ["f32", "f64"] as const) {
