@@ -170,6 +170,34 @@ function jacobianSection(jacobian, summary) {
   return [title, table(header, rows, ["l", "l", "r", "r", "r", "r", "l", "r"]), ...notes].join("\n");
 }
 
+/** One input split across the pool's threads (bench/split.mjs) against one thread, per shape and precision. */
+function splitSection(split, summary) {
+  if (!split) return "";
+  const header = ["shape", "precision", "1 thread µs", "pool µs", "speed-up", "target", "threads", "idle CPU", "load avg"];
+  const rows = [];
+  for (const [shape, byPrecision] of Object.entries(split.shapes)) {
+    for (const [precision, row] of Object.entries(byPrecision)) {
+      const target = summary.targets.find((t) => t.kind === "split-speedup" && t.shape === shape && t.precision === precision);
+      rows.push([
+        shape,
+        precision,
+        micros(row.oneUs),
+        micros(row.twoUs),
+        times(row.ratio),
+        target ? `${target.verdict} ≥ ${target.atLeast}×` : "",
+        String(row.threads),
+        `${(100 * row.idle).toFixed(0)}%`,
+        `${fixed(row.loadBefore, 1)}→${fixed(row.loadAfter, 1)}`,
+      ]);
+    }
+  }
+  const title =
+    `━━ One input on the pool's threads ━━\npool.gradient(x) (each layer's rows split across ${split.threads} threads, src/split.ts) against pool.network.gradient(x), ` +
+    `one process, medians of ${split.rounds} interleaved blocks${split.status === "ok" ? "" : ` — ${split.status}: ${split.error ?? ""}`}\n` +
+    "(idle CPU: the machine's idle share during the row, from /proc/stat; a second thread gains only on a free core)";
+  return [title, table(header, rows, ["l", "l", "r", "r", "r", "l", "r", "r", "r"])].join("\n");
+}
+
 function poolSection(pool, summary) {
   const header = ["shape", "1 thread µs/sample", "pool µs/sample", "speed-up", "target", "threads", "fallbackReason", "load avg"];
   const rows = [];
@@ -273,6 +301,8 @@ export function formatReport(summary) {
   }
   if (Object.keys(summary.jacobian?.shapes ?? {}).length) out.push(`━━ Jacobian ━━\n${jacobianSection(summary.jacobian, summary)}`);
   if (Object.keys(summary.pool?.shapes ?? {}).length) out.push(`━━ Pool ━━\n${poolSection(summary.pool, summary)}`);
+  const split = splitSection(summary.split, summary);
+  if (split) out.push(split);
   const cold = coldSection(summary.cold);
   if (cold) out.push(cold);
   const create = createSection(summary.create);
@@ -289,6 +319,7 @@ export function formatReport(summary) {
       counts[t.verdict]++;
       const value = ["f64-share", "batch-f64-share", "batch-peak"].includes(t.kind) ? percent(t.value) : times(t.value);
       lines.push(`  ${t.verdict.padEnd(4)}  ${t.description}  (measured ${value})`);
+      if (t.limit) lines.push(`          limit: ${t.limit}`);
     }
   }
   out.push(`Targets: ${counts.PASS} PASS, ${counts.MISS} MISS, ${counts["n/a"]} n/a\n${lines.join("\n")}`);

@@ -5,7 +5,9 @@
  * - single: one input's ∇ₓ a^[L] (bench/worker.mjs, benchmark.js), shapes S1–S5;
  * - batch: per-sample gradients of m = 256 inputs (bench/batch-worker.mjs), shapes S1–S5;
  * - jacobian: ∂a^[L]/∂x for n_L = 10 against one gradient of the same widths (bench/jacobian-worker.mjs);
- * - pool: mlpgrad's worker-thread pool against one thread, batch of m, S4 and S5 (bench/pool-worker.mjs).
+ * - pool: mlpgrad's worker-thread pool against one thread, batch of m, S4 and S5 (bench/pool-worker.mjs),
+ *   and one input split across the pool's threads against one thread, S4 and S5, f32 and f64 (bench/split.mjs,
+ *   once per run after the rounds, interleaved blocks in one process).
  * Each round also measures the SIMD peak in its own child (bench/peak.mjs); mlpgrad's single-input
  * children time the bandwidth floor (bench/floor.mjs) beside the gradient. Then cold start
  * (bench/cold.mjs, fresh processes), createMLP's throughput (bench/create.mjs) and the allocation
@@ -326,6 +328,23 @@ async function runRounds(settings, inputs, raw) {
   }
 }
 
+/**
+ * One input on the pool's threads against one thread (pool.gradient vs pool.network.gradient), the pool
+ * mode's shapes, f32 and f64: bench/split.mjs in one child, interleaved blocks, medians.
+ */
+async function runSplit(settings, raw) {
+  const shapes = settings.plan.pool.shapes;
+  const args = [shapes.join(","), "--threads", String(settings.threads), "--precision", "f32,f64", "--rounds", settings.quick ? "5" : "15", "--json"];
+  const t0 = performance.now();
+  const result = await runChild("split.mjs", args);
+  raw.meta.modeSeconds.split = (performance.now() - t0) / 1000;
+  raw.splitRuns.push(result);
+  for (const row of result.rows ?? []) {
+    progress(`[split] ${row.label.padEnd(8)} one thread ${row.oneUs.toFixed(1)} µs, ${row.threads} threads ${row.twoUs.toFixed(1)} µs: ${row.ratio.toFixed(2)}× (idle ${(100 * row.idle).toFixed(0)}%, load ${row.loadBefore.toFixed(2)})`);
+  }
+  if (result.status !== "ok") progress(`[split] ${result.status} ${result.error ?? ""}`);
+}
+
 /** Fresh processes to the first S3 gradient, the cold-start contenders interleaved. */
 async function runColdStarts(settings, raw) {
   for (let k = 1; k <= settings.coldRuns; k++) {
@@ -412,6 +431,7 @@ async function main() {
     createRuns: [],
     allocRuns: [],
     relaxedRuns: [],
+    splitRuns: [],
   };
   const t0 = performance.now();
   const single = prepareShapes(settings);
@@ -423,6 +443,7 @@ async function main() {
   raw.jacobianShapes = jacobian.shapes;
   await runRounds(settings, { single: single.references, batch: batch.files, jacobian: jacobian.references }, raw);
   const tailStarted = performance.now();
+  if (settings.plan.pool?.shapes.length) await runSplit(settings, raw);
   if (settings.cold) await runColdStarts(settings, raw);
   if (settings.alloc) await runAllocationChecks(settings, raw);
   if (settings.relaxed) await runRelaxedAB(settings, raw);

@@ -6,11 +6,12 @@
  * createMLPPool's minSplitBytes. Reports medians per call, the ratio, the load average before and after,
  * and the share of CPU time the machine had idle during each row (Linux /proc/stat): on a machine whose
  * cores are busy with other work, a second thread has no core to run on and the ratio says so.
+ * With `--json` (as `npm run bench`'s pool mode runs it, bench/run.mjs) it prints one JSON line of rows instead.
  * Needs `npm run build` (imports dist/mlpgrad.node.js).
  */
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { createMLPPool } from "../dist/mlpgrad.node.js";
+import { fail, finish, quietConsole } from "./child-io.mjs";
 import { makeNetwork } from "./shapes.mjs";
 
 const args = process.argv.slice(2);
@@ -24,6 +25,11 @@ const precisions = option("precision", "f32,f64").split(",");
 const rounds = Number(option("rounds", 15));
 const blockMs = Number(option("block-ms", 20));
 const sweep = option("sweep", undefined);
+const json = args.includes("--json");
+if (json) quietConsole();
+const { createMLPPool } = await import("../dist/mlpgrad.node.js");
+/** The rows measured, for --json. */
+const rows = [];
 
 function cpuTimes() {
   try {
@@ -36,7 +42,7 @@ function cpuTimes() {
 
 const median = (values) => values.slice().sort((a, b) => a - b)[values.length >> 1];
 
-async function measure(label, spec, x) {
+async function measure(label, spec, x, about = {}) {
   const pool = await createMLPPool({ spec, threads, minSplitBytes: 0, adaptiveSplit: false });
   const n = spec.sizes[0];
   const out1 = new (spec.precision === "f32" ? Float32Array : Float64Array)(n);
@@ -71,6 +77,7 @@ async function measure(label, spec, x) {
   await pool.dispose();
   const a = median(one);
   const b = median(two);
+  rows.push({ label, ...about, oneUs: a * 1000, twoUs: b * 1000, ratio: a / b, minRatio: Math.min(...one) / Math.min(...two), threads: threadsUsed, loadBefore: before, loadAfter: loadavg()[0], idle });
   console.log(
     `${label.padEnd(24)} one ${(a * 1000).toFixed(1).padStart(8)} µs   ${threadsUsed} threads ${(b * 1000).toFixed(1).padStart(8)} µs   ×${(a / b).toFixed(2)}` +
       `   (min ×${(Math.min(...one) / Math.min(...two)).toFixed(2)})   load ${before.toFixed(2)}→${loadavg()[0].toFixed(2)}, idle ${(100 * idle).toFixed(0)}%`,
@@ -82,25 +89,35 @@ function specOf(network, precision) {
   return { sizes: network.sizes, layers: network.layers, activation: "sigmoid", precision };
 }
 
-console.log(`node ${process.version}; ${threads} threads; medians of ${rounds} interleaved blocks of ≈ ${blockMs} ms`);
-if (sweep !== undefined) {
-  for (const precision of precisions) {
-    for (const n of sweep.split(",").map(Number)) {
-      const sizes = [n, n, n, 1];
-      const net = { sizes, layers: [], x: new Float64Array(n).map((_, i) => Math.fround(((i * 7919) % 1000) / 1000)) };
-      for (let l = 1; l < sizes.length; l++) {
-        const weights = new Float64Array(sizes[l] * sizes[l - 1]).map((_, k) => Math.fround((((k * 2654435761) % 2000) / 1000 - 1) / Math.sqrt(sizes[l - 1])));
-        net.layers.push({ weights, bias: new Float64Array(sizes[l]) });
+async function main() {
+  console.log(`node ${process.version}; ${threads} threads; medians of ${rounds} interleaved blocks of ≈ ${blockMs} ms`);
+  if (sweep !== undefined) {
+    for (const precision of precisions) {
+      for (const n of sweep.split(",").map(Number)) {
+        const sizes = [n, n, n, 1];
+        const net = { sizes, layers: [], x: new Float64Array(n).map((_, i) => Math.fround(((i * 7919) % 1000) / 1000)) };
+        for (let l = 1; l < sizes.length; l++) {
+          const weights = new Float64Array(sizes[l] * sizes[l - 1]).map((_, k) => Math.fround((((k * 2654435761) % 2000) / 1000 - 1) / Math.sqrt(sizes[l - 1])));
+          net.layers.push({ weights, bias: new Float64Array(sizes[l]) });
+        }
+        const kib = (n * n * 2 * (precision === "f32" ? 4 : 8)) / 1024;
+        await measure(`[${n},${n},${n},1] ${precision} ${kib.toFixed(0)} KiB`, specOf(net, precision), net.x, { shape: `[${n},${n},${n},1]`, precision });
       }
-      const kib = (n * n * 2 * (precision === "f32" ? 4 : 8)) / 1024;
-      await measure(`[${n},${n},${n},1] ${precision} ${kib.toFixed(0)} KiB`, specOf(net, precision), net.x);
+    }
+  } else {
+    for (const precision of precisions) {
+      for (const shape of shapes) {
+        const net = makeNetwork(shape);
+        await measure(`${shape} ${precision}`, specOf(net, precision), net.x, { shape, precision });
+      }
     }
   }
-} else {
-  for (const precision of precisions) {
-    for (const shape of shapes) {
-      const net = makeNetwork(shape);
-      await measure(`${shape} ${precision}`, specOf(net, precision), net.x);
-    }
-  }
+}
+
+try {
+  await main();
+  if (json) finish({ status: "ok", threads, rounds, blockMs, rows });
+} catch (error) {
+  if (!json) throw error;
+  fail({ status: "ERROR", rows }, error);
 }

@@ -232,6 +232,15 @@ function summarizePool(raw) {
   return { batch: m, threads: raw.meta.threads, shapes };
 }
 
+/** One input split across the pool's threads: per shape and precision, one thread's µs, the pool's, the ratio. */
+function summarizeSplit(splitRuns) {
+  const run = splitRuns.find((r) => r.rows?.length) ?? splitRuns[0];
+  if (!run) return null;
+  const shapes = {};
+  for (const row of run.rows ?? []) (shapes[row.shape] ??= {})[row.precision] = row;
+  return { status: run.status, error: run.error, threads: run.threads, rounds: run.rounds, shapes };
+}
+
 /** Builds the run summary from the raw record that run.mjs collects. */
 export function summarize(raw) {
   const peak = summarizePeak(raw.peakRuns);
@@ -245,6 +254,7 @@ export function summarize(raw) {
     cold: summarizeCold(raw.coldRuns),
     create: raw.createRuns?.find((run) => run.status === "ok") ?? raw.createRuns?.[0] ?? null,
     alloc: raw.allocRuns,
+    split: summarizeSplit(raw.splitRuns ?? []),
   };
   summary.targets = evaluateTargets(summary);
   return summary;

@@ -6,7 +6,7 @@
  * Jacobian's cost is its time ÷ one gradient of the same-width n_L = 1 network (at most, not at
  * least); the pool's speed-up is one thread's time ÷ the pool's; the floor ratio is mlpgrad's single-input
  * time ÷ the bandwidth floor's (bench/floor.mjs: its weight bytes read twice), timed interleaved in one
- * process (at most). A target whose numbers are missing
+ * process (at most); the split's speed-up is one thread's single-input time ÷ the pool's (bench/split.mjs). A target whose numbers are missing
  * (not selected, FAILED, ERROR, SKIPPED) is "n/a", never PASS.
  */
 
@@ -40,6 +40,8 @@ export const TARGETS = Object.freeze([
   ]),
   { kind: "pool-speedup", shape: "S4", atLeast: 1.7 },
   { kind: "pool-speedup", shape: "S5", atLeast: 1.9 },
+  { kind: "split-speedup", shape: "S5", precision: "f32", atLeast: 1.6 },
+  { kind: "split-speedup", shape: "S5", precision: "f64", atLeast: 1.6 },
 ]);
 
 /** One-line description of a target. */
@@ -63,6 +65,8 @@ export function describeTarget(target) {
       return `${target.shape} ${target.contender} Jacobian ≤ ${target.atMost}× one gradient of the n_L = 1 network`;
     case "pool-speedup":
       return `${target.shape} b256 mlpgrad-f32 pool ≥ ${target.atLeast}× one thread`;
+    case "split-speedup":
+      return `${target.shape} one input ${target.precision} split across the pool ≥ ${target.atLeast}× one thread`;
     default:
       return JSON.stringify(target);
   }
@@ -89,6 +93,8 @@ function measuredValue(target, summary) {
       return summary.jacobian?.shapes[target.shape]?.contenders[target.contender]?.ratio ?? NaN;
     case "pool-speedup":
       return summary.pool?.shapes[target.shape]?.speedup ?? NaN;
+    case "split-speedup":
+      return summary.split?.shapes[target.shape]?.[target.precision]?.ratio ?? NaN;
     default:
       return NaN;
   }
@@ -98,7 +104,7 @@ function measuredValue(target, summary) {
 export function targetMode(target) {
   if (target.kind.startsWith("batch-")) return "batch";
   if (target.kind === "jacobian-cost") return "jacobian";
-  if (target.kind === "pool-speedup") return "pool";
+  if (target.kind === "pool-speedup" || target.kind === "split-speedup") return "pool";
   return "single";
 }
 
@@ -107,11 +113,95 @@ function meets(target, value) {
   return target.atMost !== undefined ? value <= target.atMost : value >= target.atLeast;
 }
 
-/** Judges every target against a run summary: [{ ...target, description, value, verdict }]. */
+const us = (value) => `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} µs`;
+const pct = (value) => `${(100 * value).toFixed(0)}%`;
+
+/**
+ * What stands between a missed target and its value, from the same run's measured limits: the bandwidth
+ * floor (weights read twice) and the arithmetic at the measured mul+add peak (4 flop per weight) for one
+ * input; the SIMD peak timed in the same process for batches; the two peaks' ratio for f64; the idle CPU
+ * share for threads. Returns a sentence, or undefined when nothing measured explains it.
+ */
+export function explainMiss(target, summary) {
+  const peak32 = summary.peak?.f32x4;
+  const peak64 = summary.peak?.f64x2;
+  switch (target.kind) {
+    case "speedup": {
+      const shape = summary.shapes[target.shape];
+      const other = shape?.contenders[target.versus];
+      const base = shape?.contenders["mlpgrad-f32"];
+      if (!other?.medianUs || !base?.floor) return undefined;
+      const needed = other.medianUs / target.atLeast;
+      const arithmetic = shape.flops / peak32 / 1e3;
+      const limit = Math.max(base.floor.us, arithmetic);
+      return `needs mlpgrad-f32 ≤ ${us(needed)}; its limit is ${us(limit)} (bandwidth floor ${us(base.floor.us)}, arithmetic at the f32x4 peak ${us(arithmetic)}): ` +
+        (needed < limit ? `the target lies ${(limit / needed).toFixed(2)}× beyond it` : `${(needed / limit).toFixed(2)}× the limit would do, mlpgrad is at ${(base.medianUs / limit).toFixed(2)}×`);
+    }
+    case "floor-ratio": {
+      const shape = summary.shapes[target.shape];
+      const entry = shape?.contenders[target.contender];
+      if (!entry?.floor) return undefined;
+      const arithmetic = shape.flops / (entry.precision === "f64" ? peak64 : peak32) / 1e3;
+      return `the arithmetic alone (4 flop per weight at the ${entry.precision === "f64" ? "f64x2" : "f32x4"} mul+add peak of this run) takes ${us(arithmetic)} = ` +
+        `${(arithmetic / entry.floor.us).toFixed(2)}× the floor of ${us(entry.floor.us)}; mlpgrad runs at ${pct(arithmetic / entry.medianUs)} of that peak`;
+    }
+    case "f64-share": {
+      const shape = summary.shapes[target.shape];
+      const f32 = shape?.contenders["mlpgrad-f32"]?.floor;
+      const f64 = shape?.contenders["mlpgrad-f64"]?.floor;
+      if (!f32 || !f64) return undefined;
+      return `f64 reads twice the bytes: the floors' ratio (f32 ÷ f64) is ${pct(f32.us / f64.us)}, the f64x2 ÷ f32x4 peak ${pct(peak64 / peak32)}`;
+    }
+    case "batch-speedup": {
+      const shape = summary.batch?.shapes[target.shape];
+      const other = shape?.contenders[target.versus];
+      const base = shape?.contenders["mlpgrad-f32"];
+      if (!other?.perSampleUs || !base?.sameProcessPeak) return undefined;
+      const neededGflops = shape.flopsPerSample / (other.perSampleUs / target.atLeast) / 1e3;
+      return `needs ${neededGflops.toFixed(1)} GFLOP/s = ${pct(neededGflops / base.sameProcessPeak)} of the f32x4 mul+add peak timed in the same process ` +
+        `(${base.sameProcessPeak.toFixed(1)} GFLOP/s); mlpgrad reaches ${pct(base.peakShare)}`;
+    }
+    case "batch-f64-share":
+      return `the f64x2 ÷ f32x4 peak of this run is ${pct(peak64 / peak32)}`;
+    case "cold-start": {
+      const other = summary.cold?.medians?.[target.versus];
+      const phases = summary.cold?.phases?.["mlpgrad-f32"];
+      if (!other || !phases) return undefined;
+      return `needs ≤ ${(other / target.atLeast).toFixed(1)} ms in all; mlpgrad's phases: import ${phases.importMs.toFixed(1)}, set-up ${phases.setupMs.toFixed(1)}, ` +
+        `first call ${phases.firstCallMs.toFixed(1)} ms`;
+    }
+    case "jacobian-cost": {
+      const shape = summary.jacobian?.shapes[target.shape];
+      const entry = shape?.contenders[target.contender];
+      if (!entry?.gradientUs || !shape.sizes) return undefined;
+      const sizes = shape.sizes;
+      let weights = 0;
+      for (let l = 1; l < sizes.length; l++) weights += sizes[l] * sizes[l - 1];
+      const rows = sizes[sizes.length - 1];
+      const arithmetic = (2 * weights * (1 + rows)) / (entry.precision === "f64" ? peak64 : peak32) / 1e3;
+      return `one forward and an n_L = ${rows}-row backward pass are ${2 * (1 + rows)} flop per weight: ${us(arithmetic)} at the mul+add peak of this run, ` +
+        `${(arithmetic / entry.gradientUs).toFixed(2)}× one gradient; mlpgrad's Jacobian takes ${us(entry.medianUs)}`;
+    }
+    case "pool-speedup": {
+      const entry = summary.pool?.shapes[target.shape];
+      return entry ? `load average ${entry.loadAverage?.toFixed(1)} on ${summary.meta?.cpus ?? "?"} cores as the child started: a second thread gains only on a free core` : undefined;
+    }
+    case "split-speedup": {
+      const row = summary.split?.shapes[target.shape]?.[target.precision];
+      return row ? `load average ${row.loadBefore.toFixed(1)}→${row.loadAfter.toFixed(1)} on ${summary.meta?.cpus ?? "?"} cores, ${pct(row.idle)} of the CPU idle while it ran (its own threads included); the fastest blocks gave ${row.minRatio.toFixed(2)}×` : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Judges every target against a run summary: [{ ...target, description, value, verdict, limit? }]. */
 export function evaluateTargets(summary) {
   return TARGETS.map((target) => {
     const value = measuredValue(target, summary);
     const verdict = !Number.isFinite(value) ? "n/a" : meets(target, value) ? "PASS" : "MISS";
-    return { ...target, mode: targetMode(target), description: describeTarget(target), value, verdict };
+    const judged = { ...target, mode: targetMode(target), description: describeTarget(target), value, verdict };
+    if (verdict === "MISS") judged.limit = explainMiss(target, summary);
+    return judged;
   });
 }
