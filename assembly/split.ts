@@ -84,19 +84,18 @@ export function denseBackCols<T>(gOut: usize, w: usize, g: usize, s: usize, rows
   let j: usize = 0;
   for (; j < pairs; j += 32) {
     const o = out + j;
+    // v0 stored before v1 is computed, as in rowsTimes4 (fewer live registers, same operations).
     let v0 = v128.add<T>(
       v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),
       v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j)), v128.mul<T>(g3, v128.load(p3 + j))),
     );
+    if (accumulate) v0 = v128.add<T>(v128.load(o), v0);
+    v128.store(o, v0);
     let v1 = v128.add<T>(
       v128.add<T>(v128.mul<T>(g0, v128.load(p + j, 16)), v128.mul<T>(g1, v128.load(p1 + j, 16))),
       v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j, 16)), v128.mul<T>(g3, v128.load(p3 + j, 16))),
     );
-    if (accumulate) {
-      v0 = v128.add<T>(v128.load(o), v0);
-      v1 = v128.add<T>(v128.load(o, 16), v1);
-    }
-    v128.store(o, v0);
+    if (accumulate) v1 = v128.add<T>(v128.load(o, 16), v1);
     v128.store(o, v1, 16);
   }
   if (j < bytes) {

@@ -20,37 +20,66 @@
   return v128.add<T>(acc, v128.mul<T>(w, x));
 }
 
-// e^r on |r| ≤ ln 2 / 2 by Horner on the Taylor coefficients 1/n!.
+// The constants of expNeg, the polynomials and the sigmoid, splatted by one load from these tables
+// (v128.load32_splat / load64_splat: one vbroadcastss or movddup) instead of v128.splat of a literal:
+// V8 rebuilds each literal v128 inside the loop with three instructions (movq, vmovq, vpunpcklqdq),
+// and a sigmoid vector needs about twenty of them (f64 sigmoid pass: ~140 instructions per vector).
+// Slots: 0 clamp, 1 1/ln 2, 2 shifter, 3 ln 2 rounded short, 4 ln 2 minus slot 3, 5 unused,
+// 6.. the Taylor coefficients 1/n! from n = 0 (so slot 6 is also the sigmoid's 1).
+const C32 = memory.data<f32>([
+  -104.0, 1.44269504088896341, 12582912.0, 0.693359375, -2.12194440e-4, 0,
+  1.0, 1.0, 0.5, 0.16666666666666666, 0.041666666666666664, 0.008333333333333333, 0.001388888888888889, 0.0001984126984126984,
+]);
+const C64 = memory.data<f64>([
+  -746.0, 1.4426950408889634, 6755399441055744.0, 6.93147180369123816490e-01, 1.90821492927058770002e-10, 0,
+  1.0, 1.0, 0.5, 0.16666666666666666, 0.041666666666666664, 0.008333333333333333, 0.001388888888888889, 0.0001984126984126984,
+  2.48015873015873e-05, 2.7557319223985893e-06, 2.755731922398589e-07, 2.505210838544172e-08, 2.08767569878681e-09, 1.6059043836821613e-10,
+  0.5,
+]);
+const CLAMP = 0, LOG2E = 1, SHIFT = 2, LN2_HI = 3, LN2_LO = 4, TAYLOR = 6;
+/** Slot of 0.5 in C64 (f64's halving of k). */
+const HALF64 = 20;
+
+/** The exponent biases as integers (2^k from k's bits: f32 k + 127, f64 k + 1023 − the shifter's bits). */
+const BIAS32 = memory.data<i32>([127]);
+const BIAS64 = memory.data<i64>([1023 - 0x4338000000000000]);
+
+/** Slot i of the precision's table, splatted. */
+// @ts-ignore: decorator
+@inline function constant<T>(i: i32): v128 {
+  if (sizeof<T>() == 4) return v128.load32_splat(C32 + <usize>i * 4);
+  return v128.load64_splat(C64 + <usize>i * 8);
+}
+
+// e^r on |r| ≤ ln 2 / 2: the Taylor coefficients 1/n! by Estrin's scheme (pairs c_2k + c_2k+1·r, then
+// pairs of those with r², r⁴, r⁸), not Horner's: the same accuracy (the terms are all below 1 − |r| and
+// the last additions are 1 + r and its r² term, as in Horner), but a chain of 3 (f32) or 4 (f64)
+// multiply-adds after r² instead of 7 or 13 — the sigmoid pass over a layer was latency-bound
+// (f64: ~60 cycles per vector with Horner).
+// @ts-ignore: decorator
+@inline function pair<T>(n: i32, r: v128): v128 {
+  return madd<T>(constant<T>(TAYLOR + n), constant<T>(TAYLOR + n + 1), r);
+}
+
 // @ts-ignore: decorator
 @inline function polyF32(r: v128): v128 {
-  let p = v128.splat<f32>(0.0001984126984126984);
-  p = madd<f32>(v128.splat<f32>(0.001388888888888889), p, r);
-  p = madd<f32>(v128.splat<f32>(0.008333333333333333), p, r);
-  p = madd<f32>(v128.splat<f32>(0.041666666666666664), p, r);
-  p = madd<f32>(v128.splat<f32>(0.16666666666666666), p, r);
-  p = madd<f32>(v128.splat<f32>(0.5), p, r);
-  p = madd<f32>(v128.splat<f32>(1.0), p, r);
-  p = madd<f32>(v128.splat<f32>(1.0), p, r);
-  return p;
+  const r2 = f32x4.mul(r, r);
+  const r4 = f32x4.mul(r2, r2);
+  const s0 = madd<f32>(pair<f32>(0, r), pair<f32>(2, r), r2);
+  const s1 = madd<f32>(pair<f32>(4, r), pair<f32>(6, r), r2);
+  return madd<f32>(s0, s1, r4);
 }
 
 // @ts-ignore: decorator
 @inline function polyF64(r: v128): v128 {
-  let p = v128.splat<f64>(1.6059043836821613e-10);
-  p = madd<f64>(v128.splat<f64>(2.08767569878681e-09), p, r);
-  p = madd<f64>(v128.splat<f64>(2.505210838544172e-08), p, r);
-  p = madd<f64>(v128.splat<f64>(2.755731922398589e-07), p, r);
-  p = madd<f64>(v128.splat<f64>(2.7557319223985893e-06), p, r);
-  p = madd<f64>(v128.splat<f64>(2.48015873015873e-05), p, r);
-  p = madd<f64>(v128.splat<f64>(0.0001984126984126984), p, r);
-  p = madd<f64>(v128.splat<f64>(0.001388888888888889), p, r);
-  p = madd<f64>(v128.splat<f64>(0.008333333333333333), p, r);
-  p = madd<f64>(v128.splat<f64>(0.041666666666666664), p, r);
-  p = madd<f64>(v128.splat<f64>(0.16666666666666666), p, r);
-  p = madd<f64>(v128.splat<f64>(0.5), p, r);
-  p = madd<f64>(v128.splat<f64>(1.0), p, r);
-  p = madd<f64>(v128.splat<f64>(1.0), p, r);
-  return p;
+  const r2 = f64x2.mul(r, r);
+  const r4 = f64x2.mul(r2, r2);
+  const r8 = f64x2.mul(r4, r4);
+  const s0 = madd<f64>(pair<f64>(0, r), pair<f64>(2, r), r2);
+  const s1 = madd<f64>(pair<f64>(4, r), pair<f64>(6, r), r2);
+  const s2 = madd<f64>(pair<f64>(8, r), pair<f64>(10, r), r2);
+  const s3 = pair<f64>(12, r);
+  return madd<f64>(madd<f64>(s0, s1, r4), madd<f64>(s2, s3, r4), r8);
 }
 
 /** e^x lane by lane for x ≤ 0 (any finite or −∞ lane gives a value in [0, 1]). */
@@ -60,28 +89,29 @@
   // integer and leaves k in the low bits of the sum, so no float→int conversion (which V8 expands
   // into long sequences) is needed, and pmax (one instruction) does the clamp.
   if (sizeof<T>() == 4) {
-    const SHIFTER: f32 = 12582912.0; // 1.5 · 2^23, bits 0x4B400000
-    const xc = f32x4.pmax(x, f32x4.splat(-104.0)); // below, e^x is under half the least subnormal
-    const t = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), f32x4.splat(SHIFTER));
-    const k = f32x4.sub(t, f32x4.splat(SHIFTER));
-    let r = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693359375)));
-    r = f32x4.sub(r, f32x4.mul(k, f32x4.splat(-2.12194440e-4)));
-    const ki = i32x4.sub(t, i32x4.splat(0x4b400000));
+    const shifter = constant<f32>(SHIFT); // 1.5 · 2^23, bits 0x4B400000
+    const xc = f32x4.pmax(x, constant<f32>(CLAMP)); // below −104, e^x is under half the least subnormal
+    const t = f32x4.add(f32x4.mul(xc, constant<f32>(LOG2E)), shifter);
+    const k = f32x4.sub(t, shifter);
+    let r = f32x4.sub(xc, f32x4.mul(k, constant<f32>(LN2_HI)));
+    r = f32x4.sub(r, f32x4.mul(k, constant<f32>(LN2_LO)));
+    const ki = i32x4.sub(t, shifter);
     const half = i32x4.shr_s(ki, 1);
-    const s1 = i32x4.shl(i32x4.add(half, i32x4.splat(127)), 23);
-    const s2 = i32x4.shl(i32x4.add(i32x4.sub(ki, half), i32x4.splat(127)), 23);
+    const bias = v128.load32_splat(BIAS32);
+    const s1 = i32x4.shl(i32x4.add(half, bias), 23);
+    const s2 = i32x4.shl(i32x4.add(i32x4.sub(ki, half), bias), 23);
     return f32x4.mul(f32x4.mul(polyF32(r), s1), s2);
   } else {
-    const SHIFTER: f64 = 6755399441055744.0; // 1.5 · 2^52, bits 0x4338000000000000
-    const xc = f64x2.pmax(x, f64x2.splat(-746.0));
-    const t = f64x2.add(f64x2.mul(xc, f64x2.splat(1.4426950408889634)), f64x2.splat(SHIFTER));
-    const k = f64x2.sub(t, f64x2.splat(SHIFTER));
-    let r = f64x2.sub(xc, f64x2.mul(k, f64x2.splat(6.93147180369123816490e-01)));
-    r = f64x2.sub(r, f64x2.mul(k, f64x2.splat(1.90821492927058770002e-10)));
+    const shifter = constant<f64>(SHIFT); // 1.5 · 2^52, bits 0x4338000000000000
+    const xc = f64x2.pmax(x, constant<f64>(CLAMP)); // below −746, e^x is under half the least subnormal
+    const t = f64x2.add(f64x2.mul(xc, constant<f64>(LOG2E)), shifter);
+    const k = f64x2.sub(t, shifter);
+    let r = f64x2.sub(xc, f64x2.mul(k, constant<f64>(LN2_HI)));
+    r = f64x2.sub(r, f64x2.mul(k, constant<f64>(LN2_LO)));
     // 2^k as 2^h · 2^(k−h) with h = round(k/2), each half a normal exponent even when 2^k is not.
-    const th = f64x2.add(f64x2.nearest(f64x2.mul(k, f64x2.splat(0.5))), f64x2.splat(SHIFTER));
-    const tk = f64x2.add(f64x2.sub(k, f64x2.sub(th, f64x2.splat(SHIFTER))), f64x2.splat(SHIFTER));
-    const bias = i64x2.splat(1023 - 0x4338000000000000);
+    const th = f64x2.add(f64x2.nearest(f64x2.mul(k, constant<f64>(HALF64))), shifter);
+    const tk = f64x2.add(f64x2.sub(k, f64x2.sub(th, shifter)), shifter);
+    const bias = v128.load64_splat(BIAS64);
     const s1 = i64x2.shl(i64x2.add(th, bias), 52);
     const s2 = i64x2.shl(i64x2.add(tk, bias), 52);
     return f64x2.mul(f64x2.mul(polyF64(r), s1), s2);
@@ -92,7 +122,7 @@
 // @ts-ignore: decorator
 @inline export function sigmoidVector<T>(z: v128, a: usize, s: usize): void {
   const e = expNeg<T>(v128.neg<T>(v128.abs<T>(z)));
-  const one = v128.splat<T>(<T>1);
+  const one = constant<T>(TAYLOR);
   const r = v128.div<T>(one, v128.add<T>(one, e));
   const er = v128.mul<T>(e, r);
   // Lanes with z ≥ 0 take r, the others e·r.

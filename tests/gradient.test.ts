@@ -30,6 +30,10 @@ for (let L = 2; L <= 12; L++) {
 }
 shapes.push({ label: "paper 2-2-3-1 sigmoid", sizes: [2, 2, 3, 1], activations: "sigmoid" });
 shapes.push({ label: "100-256-256-1 sigmoid", sizes: [100, 256, 256, 1], activations: "sigmoid" });
+// The 4-row kernels write z of whole blocks and apply σ in one pass after them (matvec.ts), the rows
+// after the last block one by one: every layer here has 1, 2, 3, 5, 6, 7, 9, 10, 18 or 67 rows.
+shapes.push({ label: "sigmoid rows 6,7,5,9,2,3,1", sizes: [9, 6, 7, 5, 9, 2, 3, 1], activations: "sigmoid" });
+shapes.push({ label: "sigmoid rows 18,67,10,1", sizes: [5, 18, 67, 10, 1], activations: "sigmoid" });
 
 let seed = 1;
 for (const shape of shapes) {
