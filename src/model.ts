@@ -398,14 +398,24 @@ const toSpliced = (Array.prototype as { toSpliced?: (this: ArrayLike<unknown>) =
 const isFiniteNumber = Number.isFinite;
 
 /**
- * A private copy of `list`'s n elements when it is an Array (proxies included), each element read once;
- * undefined for other array-likes, where toSpliced is missing, or when a read throws or the length
- * changed (the careful loop, copyChecked, then reads the original and names what went wrong).
+ * Arrays longer than this go through copyChecked instead of snapshot and copyFast. The native path costs
+ * about 20 ns a number whatever the size (the snapshot, every's call per element, the set, the f32
+ * scans); copyChecked costs a millisecond or two until V8 has optimised it, then about 4 ns a number
+ * (bench/create.mjs, fresh processes: S3's 91 905 numbers 3.7 → 1.9 ms natively, but S5's 2.1 M
+ * 19 → 48 ms). The two cross near 10⁵ numbers; an array this long also amortises the warm-up alone.
+ */
+const NATIVE_CHECK_MAX = 1 << 17;
+
+/**
+ * A private copy of `list`'s n elements when it is an Array (proxies included) of at most
+ * NATIVE_CHECK_MAX elements, each element read once; undefined for other array-likes, longer arrays,
+ * where toSpliced is missing, or when a read throws or the length changed (the careful loop,
+ * copyChecked, then reads the original and names what went wrong).
  * Checking the copy instead of the original is what lets native code check and copy it: no getter or
  * proxy can answer differently to a second read, because nothing reads the original twice.
  */
 function snapshot(list: unknown, n: number): unknown[] | undefined {
-  if (toSpliced === undefined) return undefined;
+  if (toSpliced === undefined || n > NATIVE_CHECK_MAX) return undefined;
   try {
     if (!Array.isArray(list)) return undefined;
     const own = toSpliced.call(list);
@@ -497,10 +507,10 @@ export function checkParameters(
         );
       }
       const values = row as ArrayLike<unknown>;
-      const ownRow = snapshot(values, cols);
+      // Row by row: copyFast's fixed costs, paid n_l times, would outweigh what it saves (S3: 4.1 → 4.7 ms).
       let ok: boolean;
       try {
-        ok = ownRow !== undefined ? copyFast(ownRow, copy, i * cols, limit) || copyChecked(ownRow, 0, cols, copy, i * cols, limit) : copyChecked(values, 0, cols, copy, i * cols, limit);
+        ok = copyChecked(values, 0, cols, copy, i * cols, limit);
       } catch (cause) {
         throw unreadable(`${what}[${i}][${stoppedAt}]`, cause);
       }

@@ -1,10 +1,11 @@
-// createMLP's check and copy of number[] weights (src/model.ts: snapshot, copyFast): an Array's elements
-// are read once into a private copy, checked natively (every finite number, then the f32 range on the
-// typed copy) and copied with one TypedArray.prototype.set. These tests pin what that path must keep of
-// the careful loop it replaced: the exact f32 bound (values that round to ±F32_MAX are still refused),
-// no user code run to convert a value (no valueOf, no species constructor), the first bad value named,
-// and the same network as from typed arrays — flat, nested and bias, f32 and f64, both builds, on odd
-// sizes, against the plain-f64 reference.
+// createMLP's check and copy of number[] weights (src/model.ts: snapshot, copyFast): an Array of up to
+// 2¹⁷ elements (flat weights, bias) is read once into a private copy, checked natively (every finite
+// number, then the f32 range on the typed copy) and copied with one TypedArray.prototype.set; longer
+// ones, nested rows and other array-likes go through the careful loop (copyChecked). These tests pin
+// what the native path must keep of the careful loop: the exact f32 bound (values that round to ±F32_MAX
+// are still refused), no user code run to convert a value (no valueOf, no species constructor), the
+// first bad value named, on both sides of the 2¹⁷ bound, and the same network as from typed arrays — flat,
+// nested and bias, f32 and f64, both builds, on odd sizes, against the plain-f64 reference.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { MLPSpec } from "../src/index.js";
@@ -110,6 +111,29 @@ test("number[], number[][] and Float32Array/Float64Array weights build the same 
         assert.equal(results[2], results[0], `${name} ${precision} [${s}]: typed arrays give the same gradient as number[]`);
       }
     }
+  }
+});
+
+test("on both sides of the native path's 2¹⁷ bound, the first bad value is named and the f32 bound is exact", () => {
+  const { engine } = builds[0];
+  const n2 = 45_000; // layer 2 weights: 3 × 45 000 = 135 000 > 2¹⁷ (copyChecked); its bias 45 000 (native)
+  const weights = new Array<number>(3 * n2).fill(0.001);
+  const bias = new Array<number>(n2).fill(0);
+  const spec = (w: number[], b: number[]): MLPSpec => ({ sizes: [3, n2, 1], activations: "tanh", precision: "f32", layers: [{ weights: w, bias: b }, { weights: new Array<number>(n2).fill(1e-3), bias: [0] }] });
+  const net = engine.createMLP(spec(weights, bias));
+  assert.is(net.toJSON().layers[0].weights.length, 3 * n2);
+  net.dispose();
+  for (const [what, value, pattern] of [
+    ["weights", JUST_BEYOND, /layer 2 weights\[134999\] \(row 44999, column 2\) is 3\.4028235e\+38/],
+    ["weights", "0.5", /layer 2 weights\[134999\] \(row 44999, column 2\) is "0\.5"/],
+    ["bias", -JUST_BEYOND, /layer 2 bias\[44999\] is -3\.4028235e\+38/],
+    ["bias", Number.NaN, /layer 2 bias\[44999\] is NaN/],
+  ] as const) {
+    const w = weights.slice() as unknown[];
+    const b = bias.slice() as unknown[];
+    if (what === "weights") w[w.length - 1] = value;
+    else b[b.length - 1] = value;
+    throwsCode(() => engine.createMLP(spec(w as number[], b as number[])), "E_NONFINITE", pattern);
   }
 });
 
