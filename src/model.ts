@@ -450,6 +450,61 @@ function copyFast(own: unknown[], copy: Float32Array | Float64Array, at: number,
 }
 
 /**
+ * checkParameters for nested weights: n_l rows of n_{l-1} numbers, copied into one flat row-major array
+ * as they are checked. A function of its own so that flat weights, the common case, do not make V8
+ * compile it (createMLP runs cold).
+ */
+function nestedWeights(
+  l: number,
+  list: ArrayLike<unknown>,
+  own: unknown[] | undefined,
+  first: unknown,
+  length: number,
+  rows: number,
+  cols: number,
+  precision: Precision,
+  what: string,
+): { read: WeightReader; at: (k: number) => unknown } {
+  const limit = precision === "f32" ? F32_MAX : Number.MAX_VALUE;
+  const ArrayType = precision === "f32" ? Float32Array : Float64Array;
+  if (length !== rows) {
+    // n_{l-1} rows of n_l numbers is the shape of Wᵀ: a Keras/TF.js kernel pasted as it is.
+    const transposed = length === cols && arrayLength(first, `${what} row 0`, "E_SHAPE") === rows;
+    const hint = transposed ? " — looks transposed: Keras/TF.js kernels are [n_in][n_out] — use fromTfjs or transpose" : "";
+    throw new MLPError("E_SHAPE", `${what}: expected ${count(rows, "row")} of ${count(cols, "number")} (n_${l}×n_${l - 1}), got ${count(length, "row")}${hint}`, {
+      layer: l,
+      expected: rows,
+      actual: length,
+    });
+  }
+  const copy = new ArrayType(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const row = i === 0 ? first : own !== undefined ? own[i] : element(list, i, what);
+    const rowLength = arrayLength(row, `${what} row ${i}`, "E_SHAPE");
+    if (rowLength !== cols) {
+      throw new MLPError(
+        "E_SHAPE",
+        `${what} row ${i}: expected ${count(cols, "number")} (n_${l - 1}), got ${rowLength ?? describe(row)}`,
+        { layer: l, index: i * cols, expected: cols, actual: rowLength },
+      );
+    }
+    const values = row as ArrayLike<unknown>;
+    // Row by row: copyFast's fixed costs, paid n_l times, would outweigh what it saves (S3: 4.1 → 4.7 ms).
+    let ok: boolean;
+    try {
+      ok = copyChecked(values, 0, cols, copy, i * cols, limit);
+    } catch (cause) {
+      throw unreadable(`${what}[${i}][${stoppedAt}]`, cause);
+    }
+    if (!ok) {
+      const j = stoppedAt;
+      throw badValue(l, `weights[${i}][${j}]`, i * cols + j, stoppedValue, precision, missing(values, j, stoppedValue));
+    }
+  }
+  return { read: (i) => copy.subarray(i * cols, (i + 1) * cols), at: (k) => copy[k] };
+}
+
+/**
  * As checkLayer, for weights and bias given separately (setLayer). Values that are not in a typed array
  * are copied as they are checked, and written from the copy: a getter or proxy is read once, so the
  * network holds exactly what was checked, and a throwing one becomes an MLPError before anything is
@@ -484,43 +539,7 @@ export function checkParameters(
   const own = snapshot(list, length);
   const first = length > 0 ? (own !== undefined ? own[0] : element(list, 0, what)) : undefined;
   if (first !== null && typeof first === "object") {
-    // Nested: n_l rows of n_{l-1} numbers, copied into one flat row-major array as they are checked.
-    if (length !== rows) {
-      // n_{l-1} rows of n_l numbers is the shape of Wᵀ: a Keras/TF.js kernel pasted as it is.
-      const transposed = length === cols && arrayLength(first, `${what} row 0`, "E_SHAPE") === rows;
-      const hint = transposed ? " — looks transposed: Keras/TF.js kernels are [n_in][n_out] — use fromTfjs or transpose" : "";
-      throw new MLPError("E_SHAPE", `${what}: expected ${count(rows, "row")} of ${count(cols, "number")} (n_${l}×n_${l - 1}), got ${count(length, "row")}${hint}`, {
-        layer: l,
-        expected: rows,
-        actual: length,
-      });
-    }
-    const copy = new ArrayType(rows * cols);
-    for (let i = 0; i < rows; i++) {
-      const row = i === 0 ? first : own !== undefined ? own[i] : element(list, i, what);
-      const rowLength = arrayLength(row, `${what} row ${i}`, "E_SHAPE");
-      if (rowLength !== cols) {
-        throw new MLPError(
-          "E_SHAPE",
-          `${what} row ${i}: expected ${count(cols, "number")} (n_${l - 1}), got ${rowLength ?? describe(row)}`,
-          { layer: l, index: i * cols, expected: cols, actual: rowLength },
-        );
-      }
-      const values = row as ArrayLike<unknown>;
-      // Row by row: copyFast's fixed costs, paid n_l times, would outweigh what it saves (S3: 4.1 → 4.7 ms).
-      let ok: boolean;
-      try {
-        ok = copyChecked(values, 0, cols, copy, i * cols, limit);
-      } catch (cause) {
-        throw unreadable(`${what}[${i}][${stoppedAt}]`, cause);
-      }
-      if (!ok) {
-        const j = stoppedAt;
-        throw badValue(l, `weights[${i}][${j}]`, i * cols + j, stoppedValue, precision, missing(values, j, stoppedValue));
-      }
-    }
-    read = (i) => copy.subarray(i * cols, (i + 1) * cols);
-    at = (k) => copy[k];
+    ({ read, at } = nestedWeights(l, list, own, first, length, rows, cols, precision, what));
   } else {
     if (length !== rows * cols) {
       throw new MLPError("E_SHAPE", `${what}: expected ${size} (row-major [out][in]), got ${length}`, {
