@@ -38,14 +38,31 @@ const rawKernels = {
   },
 };
 
+// The ESM node bundle embeds only the SIMD build (uncompressed) and imports the scalar and relaxed ones
+// from beside it, as the browser bundle does: Node runs them only when asked ({ simd: false }, or the
+// relaxed-SIMD flag), and 70 KB fewer to parse is 0.5 ms less at import (bench/cold.mjs). The CommonJS
+// bundle, which cannot import an ES module synchronously and may be bundled again, keeps all three.
+const simdRawOthersBeside = {
+  name: "simd-raw-others-beside",
+  setup(builder) {
+    scalarBeside.setup(builder);
+    builder.onResolve({ filter: /(^|\/)wasm\.generated\.js$/ }, () => ({ path: at("build/embed-raw/wasm.generated.js") }));
+  },
+};
+
+// The node bundles are minified but for their names (whitespace and syntax: V8 parses the whole bundle at
+// import, about 10% less of it; names stay for stack traces and the source map maps back to src/).
+const compact = { minifyWhitespace: true, minifySyntax: true };
+
 await Promise.all([
   build({ ...common, entryPoints: [at("src/index.ts")], outfile: at("dist/mlpgrad.js"), format: "esm", platform: "browser", plugins: [scalarBeside] }),
   build({ ...common, entryPoints: [at("src/wasm-scalar.generated.ts")], outfile: at("dist/mlpgrad.scalar.js"), format: "esm", platform: "neutral" }),
   build({ ...common, entryPoints: [at("src/wasm-relaxed.generated.ts")], outfile: at("dist/mlpgrad.relaxed.js"), format: "esm", platform: "neutral" }),
   build({ ...common, entryPoints: [at("src/pool-worker.ts")], outfile: at("dist/pool-worker.js"), format: "esm", platform: "browser" }),
-  build({ ...common, entryPoints: [at("src/index.node.ts")], outfile: at("dist/mlpgrad.node.js"), format: "esm", platform: "node", plugins: [rawKernels] }),
+  build({ ...common, ...compact, entryPoints: [at("src/index.node.ts")], outfile: at("dist/mlpgrad.node.js"), format: "esm", platform: "node", plugins: [simdRawOthersBeside] }),
   build({
     ...common,
+    ...compact,
     entryPoints: [at("src/index.node.ts")],
     outfile: at("dist/mlpgrad.cjs"),
     format: "cjs",

@@ -227,7 +227,10 @@ export function checkActivations(activations: unknown, sizes: readonly number[])
     layers = new Array<Activation>(L - 1).fill(make("sigmoid", {}));
     single = true;
   } else if (!Array.isArray(activations)) {
-    const one = checkActivation(activations, undefined, "activations");
+    // A known name, the common case, without compiling checkActivation (createMLP runs cold: V8 compiles
+    // each function the first time it runs).
+    const known = typeof activations === "string" ? resolve(activations) : undefined;
+    const one = known !== undefined ? make(known, {}) : checkActivation(activations, undefined, "activations");
     if ((one.name === "softmax" || one.name === "logSoftmax") && L > 2) {
       throw new MLPError(
         "E_ACTIVATION",

@@ -6,7 +6,8 @@
  * In the browser and default bundles they are embedded gzip-compressed (scripts/embed-wasm.mjs: a third
  * fewer bytes for a browser app to download; the scalar one in a module imported only where SIMD is
  * missing) and unpacked once, by DecompressionStream where the runtime has it, else by inflate.ts; the
- * node bundles embed the bytes as they are.
+ * node bundles embed the SIMD build's bytes as they are (the CommonJS one the other two as well; the ESM
+ * one imports dist/mlpgrad.scalar.js and dist/mlpgrad.relaxed.js, compressed, when they are used).
  * A fourth build, `relaxed`, is the SIMD build whose multiply-adds are relaxed-SIMD `relaxed_madd` (one
  * fused multiply-add where the hardware has FMA, so results differ from the SIMD build's in the last bits,
  * within the same tolerances). It is used where WebAssembly.validate accepts a relaxed-SIMD probe (Chromium

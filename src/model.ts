@@ -392,6 +392,119 @@ function copyChecked(
   return true;
 }
 
+// Array.prototype.toSpliced (ES2023; absent in Node 18): a copy that reads each element once through
+// [[Get]], calls no species constructor and turns holes into undefined.
+const toSpliced = (Array.prototype as { toSpliced?: (this: ArrayLike<unknown>) => unknown[] }).toSpliced;
+const isFiniteNumber = Number.isFinite;
+const arrayEvery = Array.prototype.every as (this: unknown[], test: (value: unknown) => boolean) => boolean;
+
+/**
+ * Arrays longer than this go through copyChecked instead of snapshot and copyFast. The native path costs
+ * about 20 ns a number whatever the size (the snapshot, every's call per element, the set, the f32
+ * scans); copyChecked costs a millisecond or two until V8 has optimised it, then about 4 ns a number
+ * (bench/create.mjs, fresh processes: S3's 91 905 numbers 3.7 → 1.9 ms natively, but S5's 2.1 M
+ * 19 → 48 ms). The two cross near 10⁵ numbers; an array this long also amortises the warm-up alone.
+ */
+const NATIVE_CHECK_MAX = 1 << 17;
+
+/**
+ * A private copy of `list`'s n elements when it is an Array (proxies included) of at most
+ * NATIVE_CHECK_MAX elements, each element read once; undefined for other array-likes, longer arrays,
+ * where toSpliced is missing, or when a read throws or the length changed (the careful loop,
+ * copyChecked, then reads the original and names what went wrong).
+ * Checking the copy instead of the original is what lets native code check and copy it: no getter or
+ * proxy can answer differently to a second read, because nothing reads the original twice.
+ */
+function snapshot(list: unknown, n: number): unknown[] | undefined {
+  if (toSpliced === undefined || n > NATIVE_CHECK_MAX) return undefined;
+  try {
+    if (!Array.isArray(list)) return undefined;
+    const own = toSpliced.call(list);
+    return own.length === n ? own : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * copyChecked's check and copy of a snapshot, in native code: every element a finite number
+ * (Array.prototype.every with Number.isFinite: no user code runs, no value is converted), then one
+ * TypedArray.prototype.set, then for f32 the range on the typed copy (±Infinity is what overflowed;
+ * ±F32_MAX may be a value just beyond it that rounded down, so those few are compared exactly).
+ * False when some value fails: copyChecked over the same snapshot then finds the first one.
+ * Why not a JavaScript loop: createMLP runs once per network, so such a loop runs in V8's interpreter
+ * until it is replaced on the stack by optimised code, a fixed millisecond or more (bench/create.mjs:
+ * S3 as number[], 91 392 numbers: 3.7 ms in copyChecked, 1.9 ms here).
+ */
+function copyFast(own: unknown[], copy: Float32Array | Float64Array, at: number, limit: number): boolean {
+  if (!arrayEvery.call(own, isFiniteNumber)) return false;
+  copy.set(own as number[], at);
+  if (limit === Number.MAX_VALUE) return true;
+  const typed = copy.subarray(at, at + own.length);
+  if (typed.indexOf(Infinity) >= 0 || typed.indexOf(-Infinity) >= 0) return false;
+  for (const edge of [F32_MAX, -F32_MAX]) {
+    for (let k = typed.indexOf(edge); k >= 0; k = typed.indexOf(edge, k + 1)) {
+      if (!(Math.abs(own[k] as number) <= limit)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * checkParameters for nested weights: n_l rows of n_{l-1} numbers, copied into one flat row-major array
+ * as they are checked. A function of its own so that flat weights, the common case, do not make V8
+ * compile it (createMLP runs cold).
+ */
+function nestedWeights(
+  l: number,
+  list: ArrayLike<unknown>,
+  own: unknown[] | undefined,
+  first: unknown,
+  length: number,
+  rows: number,
+  cols: number,
+  precision: Precision,
+  what: string,
+): { read: WeightReader; at: (k: number) => unknown } {
+  const limit = precision === "f32" ? F32_MAX : Number.MAX_VALUE;
+  const ArrayType = precision === "f32" ? Float32Array : Float64Array;
+  if (length !== rows) {
+    // n_{l-1} rows of n_l numbers is the shape of Wᵀ: a Keras/TF.js kernel pasted as it is.
+    const transposed = length === cols && arrayLength(first, `${what} row 0`, "E_SHAPE") === rows;
+    const hint = transposed ? " — looks transposed: Keras/TF.js kernels are [n_in][n_out] — use fromTfjs or transpose" : "";
+    throw new MLPError("E_SHAPE", `${what}: expected ${count(rows, "row")} of ${count(cols, "number")} (n_${l}×n_${l - 1}), got ${count(length, "row")}${hint}`, {
+      layer: l,
+      expected: rows,
+      actual: length,
+    });
+  }
+  const copy = new ArrayType(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const row = i === 0 ? first : own !== undefined ? own[i] : element(list, i, what);
+    const rowLength = arrayLength(row, `${what} row ${i}`, "E_SHAPE");
+    if (rowLength !== cols) {
+      throw new MLPError(
+        "E_SHAPE",
+        `${what} row ${i}: expected ${count(cols, "number")} (n_${l - 1}), got ${rowLength ?? describe(row)}`,
+        { layer: l, index: i * cols, expected: cols, actual: rowLength },
+      );
+    }
+    const values = row as ArrayLike<unknown>;
+    // Row by row: copyFast's fixed costs, paid n_l times, would outweigh what it saves (S3: 4.1 → 4.7 ms).
+    let ok: boolean;
+    try {
+      ok = copyChecked(values, 0, cols, copy, i * cols, limit);
+    } catch (cause) {
+      throw unreadable(`${what}[${i}][${stoppedAt}]`, cause);
+    }
+    if (!ok) {
+      const j = stoppedAt;
+      throw badValue(l, `weights[${i}][${j}]`, i * cols + j, stoppedValue, precision, missing(values, j, stoppedValue));
+    }
+  }
+  return { read: (i) => copy.subarray(i * cols, (i + 1) * cols), at: (k) => copy[k] };
+}
+
 /**
  * As checkLayer, for weights and bias given separately (setLayer). Values that are not in a typed array
  * are copied as they are checked, and written from the copy: a getter or proxy is read once, so the
@@ -423,44 +536,11 @@ export function checkParameters(
   let deferred = false;
   let at: (k: number) => unknown;
   const list = weights as ArrayLike<unknown>;
-  const first = length > 0 ? element(list, 0, what) : undefined;
+  // An Array's elements are read once, here; then only the snapshot is read.
+  const own = snapshot(list, length);
+  const first = length > 0 ? (own !== undefined ? own[0] : element(list, 0, what)) : undefined;
   if (first !== null && typeof first === "object") {
-    // Nested: n_l rows of n_{l-1} numbers, copied into one flat row-major array as they are checked.
-    if (length !== rows) {
-      // n_{l-1} rows of n_l numbers is the shape of Wᵀ: a Keras/TF.js kernel pasted as it is.
-      const transposed = length === cols && arrayLength(first, `${what} row 0`, "E_SHAPE") === rows;
-      const hint = transposed ? " — looks transposed: Keras/TF.js kernels are [n_in][n_out] — use fromTfjs or transpose" : "";
-      throw new MLPError("E_SHAPE", `${what}: expected ${count(rows, "row")} of ${count(cols, "number")} (n_${l}×n_${l - 1}), got ${count(length, "row")}${hint}`, {
-        layer: l,
-        expected: rows,
-        actual: length,
-      });
-    }
-    const copy = new ArrayType(rows * cols);
-    for (let i = 0; i < rows; i++) {
-      const row = i === 0 ? first : element(list, i, what);
-      const rowLength = arrayLength(row, `${what} row ${i}`, "E_SHAPE");
-      if (rowLength !== cols) {
-        throw new MLPError(
-          "E_SHAPE",
-          `${what} row ${i}: expected ${count(cols, "number")} (n_${l - 1}), got ${rowLength ?? describe(row)}`,
-          { layer: l, index: i * cols, expected: cols, actual: rowLength },
-        );
-      }
-      const values = row as ArrayLike<unknown>;
-      let ok: boolean;
-      try {
-        ok = copyChecked(values, 0, cols, copy, i * cols, limit);
-      } catch (cause) {
-        throw unreadable(`${what}[${i}][${stoppedAt}]`, cause);
-      }
-      if (!ok) {
-        const j = stoppedAt;
-        throw badValue(l, `weights[${i}][${j}]`, i * cols + j, stoppedValue, precision, missing(values, j, stoppedValue));
-      }
-    }
-    read = (i) => copy.subarray(i * cols, (i + 1) * cols);
-    at = (k) => copy[k];
+    ({ read, at } = nestedWeights(l, list, own, first, length, rows, cols, precision, what));
   } else {
     if (length !== rows * cols) {
       throw new MLPError("E_SHAPE", `${what}: expected ${size} (row-major [out][in]), got ${length}`, {
@@ -483,9 +563,9 @@ export function checkParameters(
       at = (k) => weights[k];
     } else {
       const copy = new ArrayType(length);
-      // Element 0 was read once already (as `first`): checked here, the rest by copyChecked.
-      let ok = copyChecked([first], 0, length > 0 ? 1 : 0, copy, 0, limit);
-      if (ok) {
+      // From the snapshot; else element 0 was read once already (as `first`): checked here, the rest by copyChecked.
+      let ok = own !== undefined ? copyFast(own, copy, 0, limit) || copyChecked(own, 0, length, copy, 0, limit) : copyChecked([first], 0, length > 0 ? 1 : 0, copy, 0, limit);
+      if (ok && own === undefined) {
         try {
           ok = copyChecked(list, 1, length, copy, 0, limit);
         } catch (cause) {
@@ -511,9 +591,10 @@ export function checkParameters(
   }
   const biasCopy = new ArrayType(rows);
   const biasValues = bias as ArrayLike<unknown>;
+  const ownBias = snapshot(biasValues, rows);
   let ok: boolean;
   try {
-    ok = copyChecked(biasValues, 0, rows, biasCopy, 0, limit);
+    ok = ownBias !== undefined ? copyFast(ownBias, biasCopy, 0, limit) || copyChecked(ownBias, 0, rows, biasCopy, 0, limit) : copyChecked(biasValues, 0, rows, biasCopy, 0, limit);
   } catch (cause) {
     throw unreadable(`layer ${l} bias[${stoppedAt}]`, cause);
   }

@@ -5,28 +5,34 @@
  *
  * The worker script is dist/pool-worker.node.js beside the bundle (or `workerUrl`): plain ESM with no
  * imports, the same BatchRunner as pool-worker.js, listening on worker_threads.parentPort.
+ *
+ * The `node:` modules are imported on first use, not with the package: node:worker_threads, node:os and
+ * node:url cost about 2 ms of a fresh process's start-up (bench/cold.mjs), which every user of
+ * createMLP would pay for the pool they may never start.
  */
-import { availableParallelism, cpus } from "node:os";
-import { Worker } from "node:worker_threads";
-import { pathToFileURL } from "node:url";
+import type { Worker } from "node:worker_threads";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import { createPoolOn, type MLPPool, type MLPPoolOptions, type ThreadPlatform } from "./pool.js";
 
 /** The default worker script: dist/pool-worker.node.js next to this module (ESM bundle, CJS bundle or dist/src). */
-function defaultWorkerUrl(): URL {
+async function defaultWorkerUrl(): Promise<URL> {
   const here = (import.meta as { url?: string }).url;
   if (typeof here === "string" && here !== "") return new URL("./pool-worker.node.js", here);
   // The CommonJS bundle has no import.meta.url (esbuild leaves it empty), but it has __filename.
-  if (typeof __filename === "string") return new URL("./pool-worker.node.js", pathToFileURL(__filename));
+  if (typeof __filename === "string") return new URL("./pool-worker.node.js", (await import("node:url")).pathToFileURL(__filename));
   throw new Error("cannot locate pool-worker.node.js: this module has neither import.meta.url nor __filename; pass createMLPPool({ workerUrl })");
 }
 
 /** Node's worker_threads (also Deno's and Bun's, which take the package's `node` condition). */
 export const NODE_THREADS: ThreadPlatform = {
-  hardwareThreads: async () => availableParallelism?.() ?? cpus().length,
+  async hardwareThreads() {
+    const { availableParallelism, cpus } = await import("node:os");
+    return availableParallelism?.() ?? cpus().length;
+  },
   unavailable: () => undefined,
   async spawn(url, receive, fail) {
-    const where = url ?? defaultWorkerUrl();
+    const where = url ?? (await defaultWorkerUrl());
+    const { Worker } = await import("node:worker_threads");
     let worker: Worker;
     try {
       // No inherited Node options: some stop a worker starting (--input-type, as in node --input-type=module

@@ -54,10 +54,27 @@ test("the node bundles embed the kernels uncompressed (nothing to unpack at star
   const raw = (name: string) => readFileSync(at(`build/mlpgrad.${name}.wasm`)).toString("base64");
   for (const file of ["dist/mlpgrad.node.js", "dist/mlpgrad.cjs"]) {
     const text = readFileSync(at(file), "utf8");
-    assert.ok(text.includes(raw("simd")) && text.includes(raw("scalar")), `${file} embeds the SIMD and scalar bytes as they are`);
+    assert.ok(text.includes(raw("simd")), `${file} embeds the SIMD bytes as they are`);
     assert.not.ok(text.includes(packed("simd")), `${file} does not embed the compressed SIMD build`);
   }
+  // The ESM node bundle leaves the scalar and relaxed builds to the modules beside it (less to parse at
+  // import); the CommonJS one carries them.
+  const esm = readFileSync(at("dist/mlpgrad.node.js"), "utf8");
+  assert.not.ok(esm.includes(raw("scalar")) || esm.includes(raw("relaxed")), "dist/mlpgrad.node.js does not embed the scalar and relaxed builds");
+  assert.match(esm, /import\(["']\.\/mlpgrad\.scalar\.js["']\)/, "dist/mlpgrad.node.js imports the scalar build from beside it");
+  assert.match(esm, /import\(["']\.\/mlpgrad\.relaxed\.js["']\)/, "dist/mlpgrad.node.js imports the relaxed build from beside it");
+  const cjs = readFileSync(at("dist/mlpgrad.cjs"), "utf8");
+  assert.ok(cjs.includes(raw("scalar")) && cjs.includes(raw("relaxed")), "dist/mlpgrad.cjs embeds the scalar and relaxed bytes as they are");
   assert.not.ok(readFileSync(at("dist/mlpgrad.js"), "utf8").includes(raw("simd")), "the browser bundle embeds only the compressed build");
+});
+
+test("the node bundles import no node: module at load time (the pool's are imported when it starts)", () => {
+  for (const file of ["dist/mlpgrad.node.js", "dist/mlpgrad.cjs"]) {
+    const text = readFileSync(at(file), "utf8");
+    const eager = [...text.matchAll(/(?:\bfrom\s*|\brequire\(\s*|^import\s*)["'](node:[\w/]+)["']/gm)].map((m) => m[1]);
+    assert.equal(eager, [], `${file} imports ${eager.join(", ")} at load time`);
+    assert.match(text, /import\(["']node:worker_threads["']\)/, `${file} imports node:worker_threads on first use`);
+  }
 });
 
 test(`with the scalar build too (a runtime without SIMD, or a bundle that does not split code), at most ${(GZIP_BUDGET + 8000) / 1000} KB`, async () => {
