@@ -69,12 +69,30 @@ test("the node bundles embed the kernels uncompressed (nothing to unpack at star
 });
 
 test("the node bundles import no node: module at load time (the pool's are imported when it starts)", () => {
-  for (const file of ["dist/mlpgrad.node.js", "dist/mlpgrad.cjs"]) {
+  for (const file of ["dist/mlpgrad.node.js", "dist/mlpgrad.cjs", "dist/mlpgrad.pool.node.js"]) {
     const text = readFileSync(at(file), "utf8");
     const eager = [...text.matchAll(/(?:\bfrom\s*|\brequire\(\s*|^import\s*)["'](node:[\w/]+)["']/gm)].map((m) => m[1]);
     assert.equal(eager, [], `${file} imports ${eager.join(", ")} at load time`);
-    assert.match(text, /import\(["']node:worker_threads["']\)/, `${file} imports node:worker_threads on first use`);
   }
+  for (const file of ["dist/mlpgrad.pool.node.js", "dist/mlpgrad.cjs"]) {
+    assert.match(readFileSync(at(file), "utf8"), /import\(["']node:worker_threads["']\)/, `${file} imports node:worker_threads on first use`);
+  }
+});
+
+test("the ESM node bundle leaves the pool's code to dist/mlpgrad.pool.node.js, imported with the first pool, and shares its modules", () => {
+  const esm = readFileSync(at("dist/mlpgrad.node.js"), "utf8");
+  const pool = readFileSync(at("dist/mlpgrad.pool.node.js"), "utf8");
+  assert.match(esm, /import\(["']\.\/mlpgrad\.pool\.node\.js["']\)/, "dist/mlpgrad.node.js imports the pool's file when asked");
+  // esbuild's syntax minification writes `class X {}` as `X = class {}`.
+  const defines = (text: string, name: string) => new RegExp(`\\b(class ${name}\\b|${name}\\s*=\\s*class\\b|function ${name}\\b)`).test(text);
+  for (const name of ["SplitControl", "createPoolOn", "PoolWorker"]) assert.not.ok(defines(esm, name), `dist/mlpgrad.node.js defines ${name}`);
+  assert.not.match(esm, /node:worker_threads/, "dist/mlpgrad.node.js names no node: module");
+  for (const name of ["SplitControl", "createPoolOn", "MLPPool"]) assert.ok(defines(pool, name), `the pool's file defines ${name}`);
+  // No copy of the library's own modules (their state, MLPError's class for instanceof) in the pool's file.
+  for (const name of ["MLPError", "createMLP", "MLP", "Engine", "init", "BatchRunner"]) assert.not.ok(defines(pool, name), `the pool's file defines its own ${name}`);
+  assert.ok(defines(esm, "MLPError") && defines(esm, "createMLP"), "the check above can see definitions");
+  assert.ok(pool.length < 30000, `the pool's file is ${pool.length} bytes`);
+  assert.ok(esm.length + pool.length < 140000, `the ESM node bundle and the pool's file are ${esm.length + pool.length} bytes`);
 });
 
 test(`with the scalar build too (a runtime without SIMD, or a bundle that does not split code), at most ${(GZIP_BUDGET + 8000) / 1000} KB`, async () => {
