@@ -1,6 +1,7 @@
 // Size budgets: the kernels and the bundles users download stay small (a regression here is a bug).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { transform } from "esbuild";
@@ -93,6 +94,24 @@ test("the ESM node bundle leaves the pool's code to dist/mlpgrad.pool.node.js, i
   assert.ok(defines(esm, "MLPError") && defines(esm, "createMLP"), "the check above can see definitions");
   assert.ok(pool.length < 30000, `the pool's file is ${pool.length} bytes`);
   assert.ok(esm.length + pool.length < 140000, `the ESM node bundle and the pool's file are ${esm.length + pool.length} bytes`);
+});
+
+test("the ESM node bundle leaves out the inflater: without DecompressionStream its SIMD default starts, the scalar build fails with E_SOURCE", () => {
+  const esm = readFileSync(at("dist/mlpgrad.node.js"), "utf8");
+  assert.not.match(esm, /LENGTH_BASE|CLEN_ORDER/, "dist/mlpgrad.node.js carries inflate.ts");
+  assert.match(readFileSync(at("dist/mlpgrad.cjs"), "utf8"), /CLEN_ORDER/, "dist/mlpgrad.cjs keeps inflate.ts");
+  const script = `delete globalThis.DecompressionStream;
+    const lib = await import(${JSON.stringify(at("dist/mlpgrad.node.js").href)});
+    const net = (await lib.init()).createMLP({ sizes: [2, 1], activations: "identity", layers: [{ weights: [3, -4], bias: [0] }] });
+    const out = { gradient: Array.from(net.gradient(new Float32Array([1, 1]))) };
+    try { await lib.createEngine({ simd: false }); } catch (error) { out.error = [error instanceof lib.MLPError, error.code, error.message]; }
+    console.log(JSON.stringify(out));`;
+  const run = spawnSync(process.execPath, ["--input-type=module"], { input: script, encoding: "utf8", timeout: 8000 });
+  assert.is(run.status, 0, run.stderr);
+  const out = JSON.parse(run.stdout);
+  assert.equal(out.gradient, [3, -4]);
+  assert.equal(out.error.slice(0, 2), [true, "E_SOURCE"]);
+  assert.match(out.error[2], /could not be unpacked .*DecompressionStream.*dist\/mlpgrad\.js/);
 });
 
 test(`with the scalar build too (a runtime without SIMD, or a bundle that does not split code), at most ${(GZIP_BUDGET + 8000) / 1000} KB`, async () => {
