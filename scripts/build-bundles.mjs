@@ -7,6 +7,8 @@
 //                            where the runtime validates relaxed SIMD
 //   dist/pool-worker.js      src/pool-worker.ts  the pool's Web Worker script, beside it
 //   dist/mlpgrad.node.js     src/index.node.ts   ESM for the `node` condition (pool on worker_threads)
+//   dist/mlpgrad.pool.node.js  src/pool-node.ts  the pool's code, which dist/mlpgrad.node.js imports with the
+//                            first createMLPPool (pool-lazy.ts)
 //   dist/mlpgrad.cjs         src/index.node.ts   CommonJS for `require` (Node)
 //   dist/pool-worker.node.js src/pool-worker.node.ts  the pool's worker_threads script
 //   dist/cjs/*.d.cts         dist/src/*.d.ts     the declarations again, as CommonJS (for `require` under node16)
@@ -50,6 +52,69 @@ const simdRawOthersBeside = {
   },
 };
 
+// The ESM node bundle leaves the pool's code (pool.ts, split.ts, pool-node.ts) to dist/mlpgrad.pool.node.js,
+// which pool-lazy.ts imports with the first createMLPPool: a process that makes no pool parses 19 KB less
+// (0.7 ms of a cold start, docs/cold-start.md). One file, not esbuild's code splitting: splitting moves
+// the shared code into a chunk of its own, and loading two modules at import cost more than it saved.
+const poolBeside = {
+  name: "pool-beside",
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/pool-node\.js$/ }, (args) => (args.importer.endsWith("pool-lazy.ts") ? { path: "./mlpgrad.pool.node.js", external: true } : undefined));
+  },
+};
+
+// Node (18 and later), Deno and Bun all have DecompressionStream, so the ESM node bundle, which unpacks
+// only the gzip-compressed scalar and relaxed modules beside it, leaves out inflate.ts (3.5 KB of code,
+// 0.1 ms of its import): init() says so if a runtime under the `node` condition lacks it. The CommonJS
+// bundle, which may be bundled again for anything, keeps it.
+const noInflater = {
+  name: "no-inflater",
+  setup(builder) {
+    builder.onResolve({ filter: /(^|\/)inflate\.js$/ }, () => ({ path: "inflate-stub", namespace: "stub" }));
+    builder.onLoad({ filter: /^inflate-stub$/, namespace: "stub" }, () => ({
+      contents: `export function gunzip() { throw new Error("this runtime has no DecompressionStream, which mlpgrad's Node entry needs (Node 18 or later, Deno, Bun); use the \\"browser\\" entry, dist/mlpgrad.js, which carries its own inflater"); }`,
+      loader: "js",
+    }));
+  },
+};
+
+// What the pool's file takes from dist/mlpgrad.node.js instead of carrying copies (pool-lazy.ts, CORE): the
+// modules pool.ts and split.ts import are replaced by one whose bindings install() fills in. Any other
+// module of src/ they come to import fails the build, rather than be copied into the pool's file with
+// state of its own; so does a name missing here (esbuild: no matching export).
+const POOL_CORE = ["badBatchValue", "describe", "MLPError", "createEngine", "init", "threadsUnavailable", "BATCH_BLOCK", "PLAN_WORDS", "planBlock"];
+const POOL_FILES = new Set(["pool-node.ts", "pool.ts", "split.ts"]);
+const poolCore = {
+  name: "pool-core",
+  setup(builder) {
+    builder.onResolve({ filter: /^pool-entry$/ }, () => ({ path: "pool-entry", namespace: "pool" }));
+    builder.onLoad({ filter: /^pool-entry$/, namespace: "pool" }, () => ({
+      contents: `export * from ${JSON.stringify(at("src/pool-node.ts"))};\nexport { install } from "pool-core";`,
+      resolveDir: at("src"),
+      loader: "js",
+    }));
+    builder.onResolve({ filter: /^pool-core$/ }, () => ({ path: "pool-core", namespace: "pool" }));
+    builder.onLoad({ filter: /^pool-core$/, namespace: "pool" }, () => ({
+      contents: [
+        `export let ${POOL_CORE.join(", ")};`,
+        `export function install(core) {`,
+        `  for (const name of ${JSON.stringify(POOL_CORE)}) if (core[name] === undefined) throw new Error("mlpgrad.pool.node.js: the library did not hand over " + name);`,
+        `  ({ ${POOL_CORE.join(", ")} } = core);`,
+        `}`,
+      ].join("\n"),
+      loader: "js",
+    }));
+    builder.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const from = args.importer.split("/").pop();
+      if (args.namespace === "pool" || !args.importer.startsWith(at("src/"))) return undefined;
+      const name = args.path.split("/").pop().replace(/\.js$/, ".ts");
+      if (POOL_FILES.has(name)) return undefined;
+      if (["init.ts", "errors.ts", "batch.ts", "memory.ts"].includes(name)) return { path: "pool-core", namespace: "pool" };
+      return { errors: [{ text: `${from} imports ${args.path}: add it to POOL_CORE (and pool-lazy.ts's CORE) instead of copying it into the pool's file` }] };
+    });
+  },
+};
+
 // The node bundles are minified but for their names (whitespace and syntax: V8 parses the whole bundle at
 // import, about 10% less of it; names stay for stack traces and the source map maps back to src/).
 const compact = { minifyWhitespace: true, minifySyntax: true };
@@ -59,7 +124,8 @@ await Promise.all([
   build({ ...common, entryPoints: [at("src/wasm-scalar.generated.ts")], outfile: at("dist/mlpgrad.scalar.js"), format: "esm", platform: "neutral" }),
   build({ ...common, entryPoints: [at("src/wasm-relaxed.generated.ts")], outfile: at("dist/mlpgrad.relaxed.js"), format: "esm", platform: "neutral" }),
   build({ ...common, entryPoints: [at("src/pool-worker.ts")], outfile: at("dist/pool-worker.js"), format: "esm", platform: "browser" }),
-  build({ ...common, ...compact, entryPoints: [at("src/index.node.ts")], outfile: at("dist/mlpgrad.node.js"), format: "esm", platform: "node", plugins: [simdRawOthersBeside] }),
+  build({ ...common, ...compact, entryPoints: [at("src/index.node.ts")], outfile: at("dist/mlpgrad.node.js"), format: "esm", platform: "node", plugins: [simdRawOthersBeside, poolBeside, noInflater] }),
+  build({ ...common, ...compact, entryPoints: ["pool-entry"], outfile: at("dist/mlpgrad.pool.node.js"), format: "esm", platform: "node", plugins: [poolCore] }),
   build({
     ...common,
     ...compact,

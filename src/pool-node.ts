@@ -12,7 +12,10 @@
  */
 import type { Worker } from "node:worker_threads";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
-import { createPoolOn, type MLPPool, type MLPPoolOptions, type ThreadPlatform } from "./pool.js";
+import { createPoolOn, MLPPool, type MLPPoolOptions, type ThreadPlatform } from "./pool.js";
+
+// The class itself, for pool-lazy.ts (the Node ESM entry's MLPPool, whose prototype it chains to).
+export { MLPPool };
 
 /** The default worker script: dist/pool-worker.node.js next to this module (ESM bundle, CJS bundle or dist/src). */
 async function defaultWorkerUrl(): Promise<URL> {

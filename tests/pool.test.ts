@@ -202,8 +202,43 @@ test("the Node ESM and CommonJS bundles start their workers from dist/pool-worke
     const pool = await lib.createMLPPool({ spec: c.spec, threads: 2, requireThreads: true, minRowsPerThread: 1 });
     assert.is(pool.threads, 2, name);
     same(await pool.gradientBatch(xs), expected, `${name} bundle`);
+    assert.ok(pool instanceof lib.MLPPool, `${name}: a pool is an instance of the entry's MLPPool`);
     await pool.dispose();
   }
+});
+
+test("the Node ESM bundle, whose pool code loads with the first createMLPPool: its errors are the bundle's MLPError, its pools instances of the bundle's MLPPool", async () => {
+  // A fresh process, so that this bundle's pool file has not been loaded by the test above.
+  const bundle = new URL("../mlpgrad.node.js", import.meta.url).href;
+  const script = `const lib = await import(${JSON.stringify(bundle)});
+    const out = {};
+    const spec = { sizes: [3, 5, 1], activations: "tanh", layers: [{ weights: [...Array(15).keys()].map((i) => i / 10 - 0.7), bias: [0, 0.1, 0.2, 0.3, 0.4] }, { weights: [1, -1, 0.5, -0.5, 0.25], bias: [0.1] }] };
+    try { new lib.MLPPool(); } catch (error) { out.construct = error.constructor.name + ": " + error.message; }
+    out.before = ({}) instanceof lib.MLPPool;
+    // The first call fails validation: a typed MLPError of the bundle's own class, as before the split.
+    try { await lib.createMLPPool({ spec, threads: 0 }); } catch (error) { out.error = [error instanceof lib.MLPError, error.code, error.message]; }
+    try { await lib.createMLPPool({ spec: { ...spec, sizes: [3, 0, 1] }, threads: 2 }); } catch (error) { out.sizes = [error instanceof lib.MLPError, error.code]; }
+    const pool = await lib.createMLPPool({ spec, threads: 2, requireThreads: true, minRowsPerThread: 1 });
+    out.instance = [pool instanceof lib.MLPPool, Object.getPrototypeOf(pool).constructor.name, typeof pool.gradientBatch];
+    await lib.init();
+    out.name = lib.MLPPool.name;
+    const xs = new Float32Array([0.1, -0.2, 0.3, 0.4, 0.5, -0.6]);
+    out.same = Array.from(await pool.gradientBatch(xs)).join() === Array.from(lib.createMLP(spec).gradientBatch(xs)).join();
+    out.threads = pool.threads;
+    await pool.dispose();
+    console.log(JSON.stringify(out));`;
+  const run = spawnSync(process.execPath, ["--input-type=module"], { input: script, encoding: "utf8", timeout: 8000 });
+  assert.is(run.status, 0, run.stderr);
+  const out = JSON.parse(run.stdout);
+  assert.match(out.construct, /^TypeError: .*createMLPPool\(\)/);
+  assert.is(out.before, false);
+  assert.equal(out.error, [true, "E_OPTIONS", out.error[2]]);
+  assert.match(out.error[2], /threads must be a positive integer, got 0/);
+  assert.equal(out.sizes, [true, "E_SIZES"]);
+  assert.equal(out.instance, [true, "MLPPool", "function"]);
+  assert.is(out.name, "MLPPool");
+  assert.is(out.same, true);
+  assert.is(out.threads, 2);
 });
 
 test("workerUrl starts the workers from that script; a bad one is named in fallbackReason and in E_NO_THREADS", async () => {

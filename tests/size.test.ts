@@ -1,6 +1,7 @@
 // Size budgets: the kernels and the bundles users download stay small (a regression here is a bug).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { transform } from "esbuild";
@@ -69,12 +70,48 @@ test("the node bundles embed the kernels uncompressed (nothing to unpack at star
 });
 
 test("the node bundles import no node: module at load time (the pool's are imported when it starts)", () => {
-  for (const file of ["dist/mlpgrad.node.js", "dist/mlpgrad.cjs"]) {
+  for (const file of ["dist/mlpgrad.node.js", "dist/mlpgrad.cjs", "dist/mlpgrad.pool.node.js"]) {
     const text = readFileSync(at(file), "utf8");
     const eager = [...text.matchAll(/(?:\bfrom\s*|\brequire\(\s*|^import\s*)["'](node:[\w/]+)["']/gm)].map((m) => m[1]);
     assert.equal(eager, [], `${file} imports ${eager.join(", ")} at load time`);
-    assert.match(text, /import\(["']node:worker_threads["']\)/, `${file} imports node:worker_threads on first use`);
   }
+  for (const file of ["dist/mlpgrad.pool.node.js", "dist/mlpgrad.cjs"]) {
+    assert.match(readFileSync(at(file), "utf8"), /import\(["']node:worker_threads["']\)/, `${file} imports node:worker_threads on first use`);
+  }
+});
+
+test("the ESM node bundle leaves the pool's code to dist/mlpgrad.pool.node.js, imported with the first pool, and shares its modules", () => {
+  const esm = readFileSync(at("dist/mlpgrad.node.js"), "utf8");
+  const pool = readFileSync(at("dist/mlpgrad.pool.node.js"), "utf8");
+  assert.match(esm, /import\(["']\.\/mlpgrad\.pool\.node\.js["']\)/, "dist/mlpgrad.node.js imports the pool's file when asked");
+  // esbuild's syntax minification writes `class X {}` as `X = class {}`.
+  const defines = (text: string, name: string) => new RegExp(`\\b(class ${name}\\b|${name}\\s*=\\s*class\\b|function ${name}\\b)`).test(text);
+  for (const name of ["SplitControl", "createPoolOn", "PoolWorker"]) assert.not.ok(defines(esm, name), `dist/mlpgrad.node.js defines ${name}`);
+  assert.not.match(esm, /node:worker_threads/, "dist/mlpgrad.node.js names no node: module");
+  for (const name of ["SplitControl", "createPoolOn", "MLPPool"]) assert.ok(defines(pool, name), `the pool's file defines ${name}`);
+  // No copy of the library's own modules (their state, MLPError's class for instanceof) in the pool's file.
+  for (const name of ["MLPError", "createMLP", "MLP", "Engine", "init", "BatchRunner"]) assert.not.ok(defines(pool, name), `the pool's file defines its own ${name}`);
+  assert.ok(defines(esm, "MLPError") && defines(esm, "createMLP"), "the check above can see definitions");
+  assert.ok(pool.length < 30000, `the pool's file is ${pool.length} bytes`);
+  assert.ok(esm.length + pool.length < 140000, `the ESM node bundle and the pool's file are ${esm.length + pool.length} bytes`);
+});
+
+test("the ESM node bundle leaves out the inflater: without DecompressionStream its SIMD default starts, the scalar build fails with E_SOURCE", () => {
+  const esm = readFileSync(at("dist/mlpgrad.node.js"), "utf8");
+  assert.not.match(esm, /LENGTH_BASE|CLEN_ORDER/, "dist/mlpgrad.node.js carries inflate.ts");
+  assert.match(readFileSync(at("dist/mlpgrad.cjs"), "utf8"), /CLEN_ORDER/, "dist/mlpgrad.cjs keeps inflate.ts");
+  const script = `delete globalThis.DecompressionStream;
+    const lib = await import(${JSON.stringify(at("dist/mlpgrad.node.js").href)});
+    const net = (await lib.init()).createMLP({ sizes: [2, 1], activations: "identity", layers: [{ weights: [3, -4], bias: [0] }] });
+    const out = { gradient: Array.from(net.gradient(new Float32Array([1, 1]))) };
+    try { await lib.createEngine({ simd: false }); } catch (error) { out.error = [error instanceof lib.MLPError, error.code, error.message]; }
+    console.log(JSON.stringify(out));`;
+  const run = spawnSync(process.execPath, ["--input-type=module"], { input: script, encoding: "utf8", timeout: 8000 });
+  assert.is(run.status, 0, run.stderr);
+  const out = JSON.parse(run.stdout);
+  assert.equal(out.gradient, [3, -4]);
+  assert.equal(out.error.slice(0, 2), [true, "E_SOURCE"]);
+  assert.match(out.error[2], /could not be unpacked .*DecompressionStream.*dist\/mlpgrad\.js/);
 });
 
 test(`with the scalar build too (a runtime without SIMD, or a bundle that does not split code), at most ${(GZIP_BUDGET + 8000) / 1000} KB`, async () => {
