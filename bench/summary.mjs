@@ -65,10 +65,16 @@ function summarizePeak(peakRuns) {
   };
 }
 
+/**
+ * Cold-start medians per contender: totalMs (import of the bench's contender module included) and
+ * libraryTotalMs (the library's own import, set-up and first call: what the target is judged on), with
+ * their ratios to mlpgrad-f32.
+ */
 function summarizeCold(coldRuns) {
   if (!coldRuns.length) return null;
   const names = [...new Set(coldRuns.map((run) => run.contender))];
   const medians = {};
+  const libraryMedians = {};
   const phases = {};
   const failures = {};
   for (const name of names) {
@@ -76,16 +82,23 @@ function summarizeCold(coldRuns) {
     const ok = mine.filter((run) => run.status === "ok");
     if (ok.length < mine.length) failures[name] = mine.find((run) => run.status !== "ok");
     medians[name] = median(ok.map((run) => run.totalMs));
+    libraryMedians[name] = median(ok.map((run) => run.libraryTotalMs));
     phases[name] = {
       importMs: median(ok.map((run) => run.importMs)),
+      libraryImportMs: median(ok.map((run) => run.libraryImportMs)),
       setupMs: median(ok.map((run) => run.setupMs)),
       firstCallMs: median(ok.map((run) => run.firstCallMs)),
       runs: ok.length,
     };
   }
   const ratios = {};
-  for (const name of names) if (name !== BASELINE) ratios[name] = medians[name] / medians[BASELINE];
-  return { medians, phases, ratios, failures };
+  const libraryRatios = {};
+  for (const name of names) {
+    if (name === BASELINE) continue;
+    ratios[name] = medians[name] / medians[BASELINE];
+    libraryRatios[name] = libraryMedians[name] / libraryMedians[BASELINE];
+  }
+  return { medians, libraryMedians, phases, ratios, libraryRatios, failures };
 }
 
 /**
