@@ -138,14 +138,18 @@ export function jacobianBack<T>(
       }
     }
   } else {
+    // Column by column, W row by row (contiguous): out(·, c) = Σ_i G(i, c) W[i, ·], then ⊙ s.
+    const bytes = <usize>cols * size;
     for (let c: i32 = 0; c < width; c++) {
       const gc = g + <usize>c * gColumn;
       const oc = out + <usize>c * outColumn;
-      for (let j: i32 = 0; j < cols; j++) {
-        let acc: T = 0;
-        for (let i: i32 = 0; i < rows; i++) acc += load<T>(w + <usize>i * rowBytes + <usize>j * size) * load<T>(gc + <usize>i * size);
-        store<T>(oc + <usize>j * size, s == 0 ? acc : acc * load<T>(s + <usize>j * size));
+      for (let e: usize = 0; e < bytes; e += size) store<T>(oc + e, <T>0);
+      for (let i: i32 = 0; i < rows; i++) {
+        const gi = load<T>(gc + <usize>i * size);
+        const row = w + <usize>i * rowBytes;
+        for (let e: usize = 0; e < bytes; e += size) store<T>(oc + e, load<T>(oc + e) + load<T>(row + e) * gi);
       }
+      if (s != 0) for (let e: usize = 0; e < bytes; e += size) store<T>(oc + e, load<T>(oc + e) * load<T>(s + e));
     }
   }
   return out;
