@@ -3,9 +3,8 @@
  *
  * Layout ("feature-major block"): mb samples of an n-vector are stored as [n][mb], element (feature j,
  * sample c) at j*mb + c, so one 16-byte vector holds 4 (f32) or 2 (f64) samples of the same feature.
- * mb is a multiple of 8 (gemmT also takes any whole number of 16-byte vectors: it finishes with a
- * one-vector tile) and every buffer starts on a 16-byte boundary, so the sample loops never need
- * a tail. W^[l] is row-major [rows][stride] exactly as in matvec.ts (stride = padded n_{l-1}, padding
+ * mb is a multiple of 8 and every buffer starts on a 16-byte boundary, so the sample loops never need
+ * a tail. (The Jacobian, whose n_L columns are no multiple of 8, has kernels of its own: jacobian.ts.) W^[l] is row-major [rows][stride] exactly as in matvec.ts (stride = padded n_{l-1}, padding
  * columns 0); cols is the true n_{l-1}, because a [cols][mb] block has no padding rows to multiply them with.
  * rows and cols are at least 1. Outputs must not overlap any input: gemm writes row blocks of aOut while
  * later ones still read aIn, and gemmT keeps partial sums in gOut before it reads s.
@@ -211,11 +210,8 @@ export function gemm<T>(
  */
 // @ts-ignore: decorator
 @inline function gemmTTile4<T>(
-  out: usize, p: usize, rowBytes: usize, g: usize, s: usize, mbBytes: usize, n: i32, first: bool, last: bool, half: bool,
+  out: usize, p: usize, rowBytes: usize, g: usize, s: usize, mbBytes: usize, n: i32, first: bool, last: bool,
 ): void {
-  // half (a compile-time constant at every call): a tile one vector wide, for blocks whose width is an
-  // odd number of 16-byte vectors (the Jacobian's n_L columns, rounded up to a vector, not to 8).
-  // The second vector's accumulators then stay unused and the optimiser drops them.
   const size = sizeof<T>();
   const o1 = out + mbBytes, o2 = o1 + mbBytes, o3 = o2 + mbBytes;
   let c0: v128, c1: v128, c2: v128, c3: v128, c4: v128, c5: v128, c6: v128, c7: v128;
@@ -223,11 +219,7 @@ export function gemm<T>(
     c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = v128.splat<T>(0);
   } else {
     c0 = v128.load(out); c2 = v128.load(o1); c4 = v128.load(o2); c6 = v128.load(o3);
-    if (half) {
-      c1 = c3 = c5 = c7 = v128.splat<T>(0);
-    } else {
-      c1 = v128.load(out, 16); c3 = v128.load(o1, 16); c5 = v128.load(o2, 16); c7 = v128.load(o3, 16);
-    }
+    c1 = v128.load(out, 16); c3 = v128.load(o1, 16); c5 = v128.load(o2, 16); c7 = v128.load(o3, 16);
   }
   const gEnd = g + <usize>n * mbBytes;
   do {
@@ -241,17 +233,15 @@ export function gemm<T>(
     c4 = madd<T>(c4, w, x0);
     w = v128.load_splat<T>(p, 3 * size);
     c6 = madd<T>(c6, w, x0);
-    if (!half) {
-      const x1 = v128.load(g, 16);
-      w = v128.load_splat<T>(p);
-      c1 = madd<T>(c1, w, x1);
-      w = v128.load_splat<T>(p, size);
-      c3 = madd<T>(c3, w, x1);
-      w = v128.load_splat<T>(p, 2 * size);
-      c5 = madd<T>(c5, w, x1);
-      w = v128.load_splat<T>(p, 3 * size);
-      c7 = madd<T>(c7, w, x1);
-    }
+    const x1 = v128.load(g, 16);
+    w = v128.load_splat<T>(p);
+    c1 = madd<T>(c1, w, x1);
+    w = v128.load_splat<T>(p, size);
+    c3 = madd<T>(c3, w, x1);
+    w = v128.load_splat<T>(p, 2 * size);
+    c5 = madd<T>(c5, w, x1);
+    w = v128.load_splat<T>(p, 3 * size);
+    c7 = madd<T>(c7, w, x1);
     p += rowBytes;
     g += mbBytes;
   } while (g < gEnd);
@@ -260,43 +250,39 @@ export function gemm<T>(
     const s1 = s + mbBytes, s2 = s1 + mbBytes, s3 = s2 + mbBytes;
     c0 = v128.mul<T>(c0, v128.load(s)); c2 = v128.mul<T>(c2, v128.load(s1));
     c4 = v128.mul<T>(c4, v128.load(s2)); c6 = v128.mul<T>(c6, v128.load(s3));
-    if (!half) {
-      c1 = v128.mul<T>(c1, v128.load(s, 16)); c3 = v128.mul<T>(c3, v128.load(s1, 16));
-      c5 = v128.mul<T>(c5, v128.load(s2, 16)); c7 = v128.mul<T>(c7, v128.load(s3, 16));
-    }
+    c1 = v128.mul<T>(c1, v128.load(s, 16)); c3 = v128.mul<T>(c3, v128.load(s1, 16));
+    c5 = v128.mul<T>(c5, v128.load(s2, 16)); c7 = v128.mul<T>(c7, v128.load(s3, 16));
   }
   v128.store(out, c0); v128.store(o1, c2); v128.store(o2, c4); v128.store(o3, c6);
-  if (!half) {
-    v128.store(out, c1, 16); v128.store(o1, c3, 16); v128.store(o2, c5, 16); v128.store(o3, c7, 16);
-  }
+  v128.store(out, c1, 16); v128.store(o1, c3, 16); v128.store(o2, c5, 16); v128.store(o3, c7, 16);
 }
 
 /** One output row of a gemmT tile (the cols % 4 tail); arguments as in gemmTTile4. */
 // @ts-ignore: decorator
 @inline function gemmTTile1<T>(
-  out: usize, p: usize, rowBytes: usize, g: usize, s: usize, mbBytes: usize, n: i32, first: bool, last: bool, half: bool,
+  out: usize, p: usize, rowBytes: usize, g: usize, s: usize, mbBytes: usize, n: i32, first: bool, last: bool,
 ): void {
   let c0: v128, c1: v128;
   if (first) {
     c0 = c1 = v128.splat<T>(0);
   } else {
     c0 = v128.load(out);
-    c1 = half ? v128.splat<T>(0) : v128.load(out, 16);
+    c1 = v128.load(out, 16);
   }
   const gEnd = g + <usize>n * mbBytes;
   do {
     const w = v128.load_splat<T>(p);
     c0 = madd<T>(c0, w, v128.load(g));
-    if (!half) c1 = madd<T>(c1, w, v128.load(g, 16));
+    c1 = madd<T>(c1, w, v128.load(g, 16));
     p += rowBytes;
     g += mbBytes;
   } while (g < gEnd);
   if (last && s != 0) {
     c0 = v128.mul<T>(c0, v128.load(s));
-    if (!half) c1 = v128.mul<T>(c1, v128.load(s, 16));
+    c1 = v128.mul<T>(c1, v128.load(s, 16));
   }
   v128.store(out, c0);
-  if (!half) v128.store(out, c1, 16);
+  v128.store(out, c1, 16);
 }
 
 /**
@@ -320,21 +306,17 @@ export function gemmT<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i32, c
       for (; j + 4 <= cols; j += 4) {
         const at = <usize>j * mbBytes;
         const pj = p + <usize>j * size;
-        let c: usize = 0;
-        for (; c + TILE_BYTES <= mbBytes; c += TILE_BYTES) {
-          gemmTTile4<T>(gOut + at + c, pj, rowBytes, gk + c, s == 0 ? 0 : s + at + c, mbBytes, n, first, last, false);
+        for (let c: usize = 0; c < mbBytes; c += TILE_BYTES) {
+          gemmTTile4<T>(gOut + at + c, pj, rowBytes, gk + c, s == 0 ? 0 : s + at + c, mbBytes, n, first, last);
         }
-        if (c < mbBytes) gemmTTile4<T>(gOut + at + c, pj, rowBytes, gk + c, s == 0 ? 0 : s + at + c, mbBytes, n, first, last, true);
       }
       // Remaining columns (1–3): one output row per tile.
       for (; j < cols; j++) {
         const at = <usize>j * mbBytes;
         const pj = p + <usize>j * size;
-        let c: usize = 0;
-        for (; c + TILE_BYTES <= mbBytes; c += TILE_BYTES) {
-          gemmTTile1<T>(gOut + at + c, pj, rowBytes, gk + c, s == 0 ? 0 : s + at + c, mbBytes, n, first, last, false);
+        for (let c: usize = 0; c < mbBytes; c += TILE_BYTES) {
+          gemmTTile1<T>(gOut + at + c, pj, rowBytes, gk + c, s == 0 ? 0 : s + at + c, mbBytes, n, first, last);
         }
-        if (c < mbBytes) gemmTTile1<T>(gOut + at + c, pj, rowBytes, gk + c, s == 0 ? 0 : s + at + c, mbBytes, n, first, last, true);
       }
     }
   } else {

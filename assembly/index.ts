@@ -5,7 +5,7 @@ export {
   forwardNetF32, forwardNetF64, gradientNetF32, gradientNetF64, vjpNetF32, vjpNetF64,
   jvpNetF32, jvpNetF64, hvpNetF32, hvpNetF64, backwardNetF32, backwardNetF64,
 } from "./network";
-export { scaleRowsF32, scaleRowsF64 } from "./block";
+export { jacobianBackF32, jacobianBackF64, jacobianTopF32, jacobianTopF64 } from "./jacobian";
 export { firstNonFiniteF32, firstNonFiniteF64 } from "./check";
 export { denseBackColsF32, denseBackColsF64 } from "./split";
 export { heapBase, isRelaxedBuild, isSimdBuild } from "./memory";

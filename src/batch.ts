@@ -7,7 +7,9 @@
  *   G^[l] = ((W^[l+1])ᵀ G^[l+1]) ⊙ S^[l];   ∇ₓ per column = (W^[2])ᵀ G^[2]
  *
  * The Jacobian is the same backward pass for one input with the n_L unit vectors as columns:
- * G^[L] = diag(σ'(z^[L])), and S^[l] broadcast along the row (scaleRows).
+ * G^[L] = diag(σ'(z^[L])) and σ'(z^[l]) of the one input on every column; it runs on the layout of
+ * assembly/jacobian.ts (each column a contiguous vector of features, so no columns rounded up to a
+ * vector) in the same buffers, and starts from G^[L-1] (G^[L]'s zeros are never multiplied).
  * gradientOfBatch (a Pick) starts instead from one-hot columns: G^[L]_{k_c, c} = σ'(z_{k_c}^[L]) for
  * output k_c of sample c, 1 for its logit, or the column Jᵀe_k of softmax / logSoftmax (activation.ts).
  * With softmax / logSoftmax the last layer runs with the identity (A^[L] = logits), and forward outputs
@@ -21,6 +23,9 @@ import { BLOCK_COLUMNS, VECTOR_BYTES, alignUp, type BlockLayout, type NetworkLay
 import type { Precision } from "./model.js";
 
 type View = Float32Array | Float64Array;
+/** Most columns (outputs) per round of the Jacobian's backward pass: C columns of n features take
+ * ⌈n / lanes⌉·lanes·C elements, within the n·BATCH_BLOCK of a block's buffer for C ≤ 16. */
+const JACOBIAN_COLUMNS = 16;
 /** Where batch results go: any indexable array of numbers. */
 export type Sink = { [index: number]: number; length: number };
 
@@ -48,7 +53,8 @@ export interface BatchContext {
 export class BatchRunner {
   private readonly gemm: Kernels["gemmF32"];
   private readonly gemmT: Kernels["gemmTF32"];
-  private readonly scaleRows: Kernels["scaleRowsF32"];
+  private readonly jacobianTop: Kernels["jacobianTopF32"];
+  private readonly jacobianBack: Kernels["jacobianBackF32"];
   private readonly forwardNet: Kernels["forwardNetF32"];
   private readonly shift: number;
   private readonly p: Float64Array; // softmax scratch, n_L
@@ -62,7 +68,8 @@ export class BatchRunner {
     const f32 = ctx.precision === "f32";
     this.gemm = f32 ? k.gemmF32 : k.gemmF64;
     this.gemmT = f32 ? k.gemmTF32 : k.gemmTF64;
-    this.scaleRows = f32 ? k.scaleRowsF32 : k.scaleRowsF64;
+    this.jacobianTop = f32 ? k.jacobianTopF32 : k.jacobianTopF64;
+    this.jacobianBack = f32 ? k.jacobianBackF32 : k.jacobianBackF64;
     this.forwardNet = f32 ? k.forwardNetF32 : k.forwardNetF64;
     this.shift = f32 ? 2 : 3;
   }
@@ -165,42 +172,54 @@ export class BatchRunner {
     }
   }
 
-  /** The Jacobian (n_L × n_1, row-major) at the x already loaded into the network's input buffer. */
+  /**
+   * The Jacobian (n_L × n_1, row-major) at the x already loaded into the network's input buffer: one
+   * forward pass, then the backward pass of assembly/jacobian.ts for up to JACOBIAN_COLUMNS outputs at a
+   * time, each column one contiguous vector of features in the block's g buffers, and J's rows in its
+   * grad buffer.
+   */
   jacobian(out: Sink): void {
     const { block, layout, sizes } = this.ctx;
     const shift = this.shift;
+    const size = 1 << shift;
     const count = layout.layers.length;
+    const layers = layout.layers;
     const n1 = sizes[0];
     const nL = sizes[count];
     this.forwardNet(layout.plan, count, layout.x);
-    // Columns are rounded up to a whole vector, not to gemm's tile of 8: gemmT has a one-vector tile,
-    // and n_L = 10 then costs 12 columns (f32) instead of 16.
-    const lanes = VECTOR_BYTES >> shift;
-    for (let k0 = 0; k0 < nL; k0 += block.mb) {
-      const columns = Math.min(block.mb, nL - k0);
-      const mb = alignUp(columns, lanes);
-      // G^[L] = columns k0.. of diag(s^[L]).
+    // Bytes from one column to the next in a buffer of n features.
+    const columnBytes = (n: number): number => alignUp(n * size, VECTOR_BYTES);
+    const rowBytes = columnBytes(n1);
+    for (let k0 = 0; k0 < nL; ) {
+      // Columns in pairs (the kernel's tile); a column past n_L is zeros.
+      const width = Math.min(JACOBIAN_COLUMNS, alignUp(nL - k0, 2));
+      const top = layers[count - 1];
+      if (count === 1) {
+        this.jacobianTop(block.grad, top.w, top.s, 0, k0, top.rows, top.cols, top.stride, width, rowBytes);
+      } else {
+        // G^[L-1] straight from rows k0.. of W^[L]: G^[L] = diag(s^[L]) is never formed.
+        this.jacobianTop(block.layers[count - 2].g, top.w, top.s, layers[count - 2].s, k0, top.rows, top.cols, top.stride, width, columnBytes(top.cols));
+        for (let i = count - 2; i >= 1; i--) {
+          const layer = layers[i];
+          this.jacobianBack(block.layers[i - 1].g, layer.w, block.layers[i].g, layers[i - 1].s, layer.rows, layer.cols, layer.stride, width, columnBytes(layer.cols), columnBytes(layer.rows));
+        }
+        const first = layers[0];
+        this.jacobianBack(block.grad, first.w, block.layers[0].g, 0, first.rows, first.cols, first.stride, width, rowBytes, columnBytes(first.rows));
+      }
+      const rows = Math.min(width, nL - k0);
       const view = this.ctx.view();
-      const top = block.layers[count - 1].g >> shift;
-      const sL = layout.layers[count - 1].s >> shift;
-      view.fill(0, top, top + nL * mb);
-      for (let c = 0; c < columns; c++) view[top + (k0 + c) * mb + c] = view[sL + k0 + c];
-      let g = block.layers[count - 1].g;
-      for (let i = count - 1; i >= 1; i--) {
-        const layer = layout.layers[i];
-        const below = block.layers[i - 1].g;
-        this.gemmT(below, layer.w, g, 0, layer.rows, layer.cols, layer.stride, mb);
-        this.scaleRows(below, layout.layers[i - 1].s, layer.cols, mb);
-        g = below;
-      }
-      const first = layout.layers[0];
-      this.gemmT(block.grad, first.w, g, 0, first.rows, first.cols, first.stride, mb);
-      const grad = this.ctx.view();
       const at = block.grad >> shift;
-      for (let c = 0; c < columns; c++) {
-        const row = (k0 + c) * n1;
-        for (let i = 0; i < n1; i++) out[row + i] = grad[at + i * mb + c];
+      const stride = rowBytes >> shift;
+      if (out instanceof Float32Array || out instanceof Float64Array) {
+        for (let c = 0; c < rows; c++) out.set(view.subarray(at + c * stride, at + c * stride + n1), (k0 + c) * n1);
+      } else {
+        for (let c = 0; c < rows; c++) {
+          const row = (k0 + c) * n1;
+          const from = at + c * stride;
+          for (let i = 0; i < n1; i++) out[row + i] = view[from + i];
+        }
       }
+      k0 += rows;
     }
     if (this.ctx.output !== "none") {
       // out holds ∂z^[L]/∂x; each of its columns times the output layer's Jacobian at p.

@@ -32,8 +32,10 @@ export interface Kernels {
   jvpNetF64(plan: number, count: number, x: number, u: number): number;
   hvpNetF32(plan: number, count: number, x: number, u: number, out: number): number;
   hvpNetF64(plan: number, count: number, x: number, u: number, out: number): number;
-  scaleRowsF32(out: number, s: number, rows: number, mb: number): number;
-  scaleRowsF64(out: number, s: number, rows: number, mb: number): number;
+  jacobianBackF32(out: number, w: number, g: number, s: number, rows: number, cols: number, stride: number, width: number, outColumn: number, gColumn: number): number;
+  jacobianBackF64(out: number, w: number, g: number, s: number, rows: number, cols: number, stride: number, width: number, outColumn: number, gColumn: number): number;
+  jacobianTopF32(out: number, w: number, sTop: number, s: number, k0: number, rows: number, cols: number, stride: number, width: number, outColumn: number): number;
+  jacobianTopF64(out: number, w: number, sTop: number, s: number, k0: number, rows: number, cols: number, stride: number, width: number, outColumn: number): number;
   firstNonFiniteF32(x: number, n: number): number;
   firstNonFiniteF64(x: number, n: number): number;
   heapBase(): number;
@@ -65,8 +67,10 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "jvpNetF64",
   "hvpNetF32",
   "hvpNetF64",
-  "scaleRowsF32",
-  "scaleRowsF64",
+  "jacobianBackF32",
+  "jacobianBackF64",
+  "jacobianTopF32",
+  "jacobianTopF64",
   "firstNonFiniteF32",
   "firstNonFiniteF64",
   "heapBase",

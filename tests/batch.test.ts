@@ -92,7 +92,7 @@ for (const [sizes, acts] of [
   });
 }
 
-test("jacobian for every n_L from 1 to 13 (blocks one vector wide, and every tile tail of gemmT)", () => {
+test("jacobian for every n_L from 1 to 13 (column pairs of jacobianBack, odd n_L with a zero column)", () => {
   for (const { name, engine } of builds) {
     for (const precision of ["f64", "f32"] as const) {
       for (let nL = 1; nL <= 13; nL++) {

@@ -328,3 +328,24 @@ export function parameterGradientFD(net: RefNetwork, x: ArrayLike<number>, h = 1
     bias: net.b[l].map((_, r) => bump(net.b[l], r)),
   }));
 }
+
+/** One backward step for C columns at once, in plain f64: out[c][j] = s_j · Σ_i W[i][j] G[c][i] (s omitted: 1). */
+export function transposedProduct(W: number[][], G: number[][], s?: number[]): number[][] {
+  const cols = W[0].length;
+  return G.map((g) => Array.from({ length: cols }, (_, j) => W.reduce((sum, row, i) => sum + row[j] * g[i], 0) * (s ? s[j] : 1)));
+}
+
+/** The Jacobian ∂a^[L]/∂x (n_L × n_1) by central differences of the reference forward pass. */
+export function jacobianFD(net: RefNetwork, x: ArrayLike<number>, h = 1e-6): number[][] {
+  const columns = Array.from(x, (xi, i) => {
+    const step = h * Math.max(1, Math.abs(xi));
+    const plus = Array.from(x);
+    const minus = Array.from(x);
+    plus[i] = xi + step;
+    minus[i] = xi - step;
+    const up = forward(net, plus);
+    const down = forward(net, minus);
+    return up.map((u, k) => (u - down[k]) / (plus[i] - minus[i]));
+  });
+  return net.sizes.slice(-1).flatMap((nL) => Array.from({ length: nL }, (_, k) => columns.map((column) => column[k])));
+}
