@@ -221,7 +221,10 @@ if (browser === undefined) {
     await chromium.evaluate("document.getElementById('train').click()");
     let during = "";
     await until("20,000 live training steps", async () => Number((during = await text("steps")).replace(/,/g, "").split(" ")[0]) >= 20_000);
-    await chromium.evaluate("document.getElementById('train').click()");
+    // Clicked and the frame count read in one evaluation, so the frame awaited below comes after the pause.
+    const framePaused = (await chromium.evaluate("document.getElementById('train').click(), window.mlpgradDemo.frame")) as number;
+    // The readouts follow on the next animation frame, which a loaded machine may delay.
+    await until("a frame after pausing", async () => ((await chromium.evaluate("window.mlpgradDemo.frame")) as number) > framePaused);
     live = {
       during,
       steps: await text("steps"),
