@@ -54,6 +54,7 @@ export async function createFloor2(net, precision, strides, { threads = 2 } = {}
   if (!(Number.isInteger(threads) && threads >= 2)) throw new Error(`floor2: threads must be an integer ≥ 2, got ${threads}`);
   const floor = await createFloor(net, precision, strides, { shared: true });
   const bounds = cutRanges(floor.sweptBytes, threads);
+  if (bounds[0] !== 0 || bounds[threads] !== floor.sweptBytes) throw new Error(`floor2: the parts ${bounds} do not cover [0, ${floor.sweptBytes})`);
   const control = new Int32Array(new SharedArrayBuffer(4 * (DONE + threads)));
   const sums = new Float64Array(new SharedArrayBuffer(8 * threads));
   const workers = [];
@@ -107,11 +108,18 @@ export async function createFloor2(net, precision, strides, { threads = 2 } = {}
     sums[0] = sum / calls;
     return ms;
   };
-  /** One call on every thread: the parts' sums must add up to one whole sweep's (floor.mjs checked that). */
+  /**
+   * One call on every thread: each part's sum must equal, bit for bit, the main thread's sweep of that
+   * part (the same code on the same bytes), and the parts' sums must add up to one whole sweep's.
+   */
   const check = () => {
     many(1);
     let total = 0;
-    for (let t = 0; t < threads; t++) total += sums[t];
+    for (let t = 0; t < threads; t++) {
+      const want = floor.sweepRange(bounds[t], bounds[t + 1] - bounds[t]);
+      if (!Object.is(sums[t], want)) throw new Error(`floor2 (${precision}): thread ${t} summed ${sums[t]} over [${bounds[t]}, ${bounds[t + 1]}), the main thread ${want}`);
+      total += sums[t];
+    }
     const tolerance = (precision === "f64" ? 1e-9 : 1e-3) * floor.scale;
     if (!(Math.abs(total - floor.expected) <= tolerance)) throw new Error(`floor2 (${precision}): the ${threads} parts summed ${total}, expected ${floor.expected}`);
   };
