@@ -26,7 +26,7 @@ export const STEP_BYTES = 16 * ACCUMULATORS;
 /** Reads of the weights a gradient makes: forward, then backward. */
 export const PASSES = 2;
 
-const SECTION = { type: 1, function: 3, memory: 5, export: 7, code: 10 };
+const SECTION = { type: 1, import: 2, function: 3, memory: 5, export: 7, code: 10 };
 const TYPE = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b, func: 0x60, void: 0x40 };
 const OP = {
   block: 0x02, loop: 0x03, br: 0x0c, br_if: 0x0d, end: 0x0b,
@@ -72,9 +72,10 @@ const simd = (opcode) => [OP.simd, ...uleb(opcode)];
 /**
  * Bytes of a module with its own memory of `pages` 64 KiB pages, exporting "memory" and
  * sweep(base: i32, bytes: i32) -> T, T = f32 or f64 by `precision`: [base, base + bytes) read forward,
- * then backward. `bytes` must be a multiple of STEP_BYTES and base 16-byte aligned.
+ * then backward. `bytes` must be a multiple of STEP_BYTES and base 16-byte aligned. With `shared` the
+ * memory is instead imported as env.memory, shared, exactly `pages` pages (for several threads: floor2.mjs).
  */
-export function buildFloorModule(precision, pages) {
+export function buildFloorModule(precision, pages, { shared = false } = {}) {
   const t = LANES[precision];
   // Locals: 0 base, 1 bytes (parameters); 2 p, 3 end (i32); then the accumulators (v128).
   const P = 2;
@@ -113,8 +114,10 @@ export function buildFloorModule(precision, pages) {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(SECTION.type, vector([[TYPE.func, ...vector([TYPE.i32, TYPE.i32]), ...vector([t.scalar])]])),
+    // Limits flag 0x03: shared, with a maximum (a shared memory must have one).
+    ...(shared ? section(SECTION.import, vector([[...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(pages), ...uleb(pages)]])) : []),
     ...section(SECTION.function, vector([[0]])),
-    ...section(SECTION.memory, vector([[0x00, ...uleb(pages)]])),
+    ...(shared ? [] : section(SECTION.memory, vector([[0x00, ...uleb(pages)]]))),
     ...section(SECTION.export, vector([[...name("sweep"), 0x00, 0], [...name("memory"), 0x02, 0]])),
     ...section(SECTION.code, vector([[...uleb(code.length), ...code]])),
   ]);
@@ -139,9 +142,12 @@ export function paddedStride(n, precision) {
  * Builds the floor for a network: its weights copied into the module's memory in mlpgrad's layout,
  * `strides[l-2]` the row length of W^[l] (default paddedStride). Returns { sweep() → the sum read,
  * bytes (weight bytes, with padding), sweptBytes (rounded up to STEP_BYTES), precision }; one sweep()
- * reads the weights twice: forward, then backward.
+ * reads the weights twice: forward, then backward. With `{ shared: true }` the memory is a shared
+ * WebAssembly.Memory, and the result also has sweepRange(base, bytes), the compiled `module` and the
+ * `memory`, for other threads to instantiate the same module on the same bytes (floor2.mjs).
  */
-export async function createFloor(net, precision, strides = net.sizes.slice(0, -1).map((n) => paddedStride(n, precision))) {
+export async function createFloor(net, precision, strides, { shared = false } = {}) {
+  strides ??= net.sizes.slice(0, -1).map((n) => paddedStride(n, precision));
   const FloatArray = precision === "f64" ? Float64Array : Float32Array;
   const elementBytes = LANES[precision].bytes;
   let bytes = 0;
@@ -149,9 +155,11 @@ export async function createFloor(net, precision, strides = net.sizes.slice(0, -
   const sweptBytes = Math.ceil(bytes / STEP_BYTES) * STEP_BYTES;
   const base = 0;
   const pages = Math.ceil((base + sweptBytes) / PAGE_BYTES) + 1;
-  const module = buildFloorModule(precision, pages);
-  if (!WebAssembly.validate(module)) throw new Error(`floor module (${precision}) does not validate`);
-  const { instance } = await WebAssembly.instantiate(module);
+  const bytesOfModule = buildFloorModule(precision, pages, { shared });
+  if (!WebAssembly.validate(bytesOfModule)) throw new Error(`floor module (${precision}) does not validate`);
+  const module = await WebAssembly.compile(bytesOfModule);
+  const imports = shared ? { env: { memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }) } } : {};
+  const instance = await WebAssembly.instantiate(module, imports);
   const { sweep, memory } = instance.exports;
   const view = new FloatArray(memory.buffer, base, sweptBytes / elementBytes);
   let at = 0;
@@ -176,7 +184,8 @@ export async function createFloor(net, precision, strides = net.sizes.slice(0, -
   if (!(Math.abs(got - want) <= (precision === "f64" ? 1e-9 : 1e-3) * PASSES * scale)) {
     throw new Error(`floor module (${precision}) summed ${got}, expected ${want}`);
   }
-  return { sweep: () => sweep(base, sweptBytes), bytes, sweptBytes, precision, accumulators: ACCUMULATORS, passes: PASSES };
+  const floor = { sweep: () => sweep(base, sweptBytes), bytes, sweptBytes, precision, accumulators: ACCUMULATORS, passes: PASSES };
+  return shared ? { ...floor, sweepRange: sweep, base, module, memory, expected: want, scale: PASSES * scale } : floor;
 }
 
 /** Median µs of one sweep() after a warm-up, each sample about `callMs` long. */

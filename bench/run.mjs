@@ -340,7 +340,7 @@ async function runSplit(settings, raw) {
   raw.meta.modeSeconds.split = (performance.now() - t0) / 1000;
   raw.splitRuns.push(result);
   for (const row of result.rows ?? []) {
-    progress(`[split] ${row.label.padEnd(8)} one thread ${row.oneUs.toFixed(1)} µs, ${row.threads} threads ${row.twoUs.toFixed(1)} µs: ${row.ratio.toFixed(2)}× (idle ${(100 * row.idle).toFixed(0)}%, load ${row.loadBefore.toFixed(2)})`);
+    progress(`[split] ${row.label.padEnd(8)} one thread ${row.oneUs.toFixed(1)} µs, ${row.threads} threads ${row.twoUs.toFixed(1)} µs: ${row.ratio.toFixed(2)}×${Number.isFinite(row.floorSpeedup) ? ` (two-thread floor ${row.floorSpeedup.toFixed(2)}×)` : ""} (idle ${(100 * row.idle).toFixed(0)}%, load ${row.loadBefore.toFixed(2)})`);
   }
   if (result.status !== "ok") progress(`[split] ${result.status} ${result.error ?? ""}`);
 }

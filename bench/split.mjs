@@ -6,6 +6,9 @@
  * createMLPPool's minSplitBytes. Reports medians per call, the ratio, the load average before and after,
  * and the share of CPU time the machine had idle during each row (Linux /proc/stat): on a machine whose
  * cores are busy with other work, a second thread has no core to run on and the ratio says so.
+ * Beside every row, the bandwidth floor on the same weight bytes (bench/floor2.mjs): one thread reading them
+ * twice against `threads` threads each reading its part twice at the same moment, interleaved blocks, medians;
+ * `floorSpeedup` (one ÷ many) is what the memory system alone allows the split to gain.
  * With `--json` (as `npm run bench`'s pool mode runs it, bench/run.mjs) it prints one JSON line of rows instead.
  * Needs `npm run build` (imports dist/mlpgrad.node.js).
  */
@@ -13,6 +16,8 @@ import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fail, finish, quietConsole } from "./child-io.mjs";
 import { makeNetwork } from "./shapes.mjs";
+import { createFloor2, measureFloor2 } from "./floor2.mjs";
+import { weightStrides } from "./contenders/mlpgrad.mjs";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -74,13 +79,30 @@ async function measure(label, spec, x, about = {}) {
   const cpu1 = cpuTimes();
   const idle = cpu0 && cpu1 ? (cpu1.idle - cpu0.idle) / Math.max(1, cpu1.total - cpu0.total) : NaN;
   const threadsUsed = pool.splitThreads;
+  const strides = weightStrides(pool.network);
   await pool.dispose();
   const a = median(one);
   const b = median(two);
-  rows.push({ label, ...about, oneUs: a * 1000, twoUs: b * 1000, ratio: a / b, minRatio: Math.min(...one) / Math.min(...two), threads: threadsUsed, loadBefore: before, loadAfter: loadavg()[0], idle });
+  // The bandwidth floor on one thread and on `threads` threads, over the same weight bytes (after the
+  // pool is gone, so its workers do not compete).
+  const floor2 = await createFloor2(spec, spec.precision, strides, { threads });
+  let floor;
+  try {
+    floor = measureFloor2(floor2, { rounds, blockMs });
+  } finally {
+    await floor2.dispose();
+  }
+  rows.push({
+    label, ...about, oneUs: a * 1000, twoUs: b * 1000, ratio: a / b, minRatio: Math.min(...one) / Math.min(...two), threads: threadsUsed,
+    floorOneUs: floor.oneUs, floorSerialUs: floor.serialUs, floorTwoUs: floor.twoUs, floorSpeedup: floor.speedup, floorMinSpeedup: floor.minSpeedup,
+    floorConcurrency: floor.concurrency, floorOneGbps: floor.oneGbps, floorTwoGbps: floor.twoGbps,
+    floorStrides: strides ? "from the network" : "computed",
+    loadBefore: before, loadAfter: loadavg()[0], idle,
+  });
   console.log(
     `${label.padEnd(24)} one ${(a * 1000).toFixed(1).padStart(8)} µs   ${threadsUsed} threads ${(b * 1000).toFixed(1).padStart(8)} µs   ×${(a / b).toFixed(2)}` +
-      `   (min ×${(Math.min(...one) / Math.min(...two)).toFixed(2)})   load ${before.toFixed(2)}→${loadavg()[0].toFixed(2)}, idle ${(100 * idle).toFixed(0)}%`,
+      `   (min ×${(Math.min(...one) / Math.min(...two)).toFixed(2)})   floor ${floor.oneUs.toFixed(1)} → ${floor.twoUs.toFixed(1)} µs ×${floor.speedup.toFixed(2)} (by parts on one thread ${floor.serialUs.toFixed(1)} µs: concurrency ×${floor.concurrency.toFixed(2)})` +
+      `   load ${before.toFixed(2)}→${loadavg()[0].toFixed(2)}, idle ${(100 * idle).toFixed(0)}%`,
   );
   return a / b;
 }
@@ -90,7 +112,7 @@ function specOf(network, precision) {
 }
 
 async function main() {
-  console.log(`node ${process.version}; ${threads} threads; medians of ${rounds} interleaved blocks of ≈ ${blockMs} ms`);
+  console.log(`node ${process.version}; ${threads} threads; medians of ${rounds} interleaved blocks of ≈ ${blockMs} ms; floor: one thread → ${threads} threads reading the weight bytes twice (bench/floor2.mjs)`);
   if (sweep !== undefined) {
     for (const precision of precisions) {
       for (const n of sweep.split(",").map(Number)) {

@@ -193,7 +193,14 @@ export function explainMiss(target, summary) {
     }
     case "split-speedup": {
       const row = summary.split?.shapes[target.shape]?.[target.precision];
-      return row ? `load average ${row.loadBefore.toFixed(1)}→${row.loadAfter.toFixed(1)} on ${summary.meta?.cpus ?? "?"} cores, ${pct(row.idle)} of the CPU idle while it ran (its own threads included); the fastest blocks gave ${row.minRatio.toFixed(2)}×` : undefined;
+      if (!row) return undefined;
+      // The two-thread bandwidth floor (bench/floor2.mjs), when the run measured it.
+      const floor = Number.isFinite(row.floorSpeedup)
+        ? `; ${row.threads} threads reading the weights reach ${row.floorSpeedup < target.atLeast ? "only " : ""}${row.floorSpeedup.toFixed(2)}× one thread's bandwidth ` +
+          `(${us(row.floorOneUs)} → ${us(row.floorTwoUs)} for the weights twice` +
+          `${Number.isFinite(row.floorConcurrency) ? `, ${row.floorConcurrency.toFixed(2)}× from concurrency alone` : ""})`
+        : "";
+      return `load average ${row.loadBefore.toFixed(1)}→${row.loadAfter.toFixed(1)} on ${summary.meta?.cpus ?? "?"} cores, ${pct(row.idle)} of the CPU idle while it ran (its own threads included); the fastest blocks gave ${row.minRatio.toFixed(2)}×${floor}`;
     }
     default:
       return undefined;
