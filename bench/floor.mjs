@@ -1,6 +1,6 @@
 /**
  * The memory-bandwidth floor of one single-input gradient, measured with a tiny WebAssembly module
- * written byte by byte here (no assembler, no dependency; the encoding helpers are those of peak.mjs).
+ * written byte by byte here (no assembler, no dependency; the encoding helpers are bench/wasm-encoding.mjs, shared with peak.mjs).
  * A gradient ∇ₓ a^[L](x) must read every weight W^[l] twice — forward (z^[l] = W^[l] a^[l-1] + b^[l])
  * and backward (g^[l-1] = σ'(z^[l-1]) ∘ (W^[l])ᵀ g^[l]) — so no gradient can be faster than reading the
  * network's weight bytes twice. The module's one function, sweep(base, bytes), reads [base, base + bytes)
@@ -17,6 +17,7 @@
  * `node bench/floor.mjs [S1,S3,…] [--ms N]` prints one JSON line with µs and GB/s per shape and precision.
  */
 import { finish, parseOptions } from "./child-io.mjs";
+import { HEADER, name, OP, SECTION, section, simd, sleb, TYPE, uleb, vector } from "./wasm-encoding.mjs";
 import { makeNetwork, SHAPES } from "./shapes.mjs";
 
 /** Independent accumulators, one v128.load each per loop step. */
@@ -26,13 +27,6 @@ export const STEP_BYTES = 16 * ACCUMULATORS;
 /** Reads of the weights a gradient makes: forward, then backward. */
 export const PASSES = 2;
 
-const SECTION = { type: 1, import: 2, function: 3, memory: 5, export: 7, code: 10 };
-const TYPE = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b, func: 0x60, void: 0x40 };
-const OP = {
-  block: 0x02, loop: 0x03, br: 0x0c, br_if: 0x0d, end: 0x0b,
-  local_get: 0x20, local_set: 0x21, i32_const: 0x41, i32_eqz: 0x45, i32_le_u: 0x4d, i32_ge_u: 0x4f, i32_add: 0x6a, i32_sub: 0x6b,
-  simd: 0xfd,
-};
 /** SIMD opcodes (after the 0xfd prefix). */
 const V128_LOAD = 0x00;
 const LANES = {
@@ -40,34 +34,6 @@ const LANES = {
   f64: { scalar: TYPE.f64, bytes: 8, add: 0xf0, extractLane: 0x21 },
 };
 const PAGE_BYTES = 65536;
-
-/** Unsigned LEB128. */
-function uleb(value) {
-  const bytes = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value !== 0);
-  return bytes;
-}
-
-/** Signed LEB128 (i32.const immediates), for values ≥ 0. */
-function sleb(value) {
-  const bytes = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    if (value === 0 && (byte & 0x40) === 0) return [...bytes, byte];
-    bytes.push(byte | 0x80);
-  }
-}
-
-const vector = (items) => [...uleb(items.length), ...items.flat()];
-const section = (id, body) => [id, ...uleb(body.length), ...body];
-const name = (text) => vector([...Buffer.from(text, "utf8")]);
-const simd = (opcode) => [OP.simd, ...uleb(opcode)];
 
 /**
  * Bytes of a module with its own memory of `pages` 64 KiB pages, exporting "memory" and
@@ -112,7 +78,7 @@ export function buildFloorModule(precision, pages, { shared = false } = {}) {
   const locals = vector([[2, TYPE.i32], [ACCUMULATORS, TYPE.v128]]);
   const code = [...locals, ...body];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...HEADER,
     ...section(SECTION.type, vector([[TYPE.func, ...vector([TYPE.i32, TYPE.i32]), ...vector([t.scalar])]])),
     // Limits flag 0x03: shared, with a maximum (a shared memory must have one).
     ...(shared ? section(SECTION.import, vector([[...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(pages), ...uleb(pages)]])) : []),

@@ -9,42 +9,18 @@
  * `node bench/peak.mjs [--ms N]` prints one JSON line with GFLOP/s for f32x4 and f64x2.
  */
 import { finish, parseOptions } from "./child-io.mjs";
+import { HEADER, name, OP, SECTION, section, simd, TYPE, uleb, vector } from "./wasm-encoding.mjs";
 
 /** Independent accumulator chains in the loop body. */
 export const CHAINS = 12;
 /** Copies of the chain step per loop iteration, so loop control is noise. */
 export const UNROLL = 4;
 
-// WebAssembly binary encoding, just what this module needs.
-const SECTION = { type: 1, function: 3, export: 7, code: 10 };
-const TYPE = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b, func: 0x60, void: 0x40 };
-const OP = {
-  block: 0x02, loop: 0x03, br: 0x0c, br_if: 0x0d, end: 0x0b,
-  local_get: 0x20, local_set: 0x21, i32_const: 0x41, i32_eqz: 0x45, i32_sub: 0x6b,
-  simd: 0xfd,
-};
 /** SIMD opcodes (after the 0xfd prefix) per lane type. */
 const LANES = {
   f32x4: { scalar: TYPE.f32, lanes: 4, splat: 0x13, extractLane: 0x1f, add: 0xe4, mul: 0xe6 },
   f64x2: { scalar: TYPE.f64, lanes: 2, splat: 0x14, extractLane: 0x21, add: 0xf0, mul: 0xf2 },
 };
-
-/** Unsigned LEB128, the encoding of every count, index and SIMD opcode. */
-function uleb(value) {
-  const bytes = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value !== 0);
-  return bytes;
-}
-
-const vector = (items) => [...uleb(items.length), ...items.flat()];
-const section = (id, body) => [id, ...uleb(body.length), ...body];
-const name = (text) => vector([...Buffer.from(text, "utf8")]);
-const simd = (opcode) => [OP.simd, ...uleb(opcode)];
 
 /** Bytes of a module exporting peak(iterations: i32, m: T, c: T) -> T for lane type "f32x4" | "f64x2". */
 export function buildPeakModule(laneType, chains = CHAINS, unroll = UNROLL) {
@@ -75,7 +51,7 @@ export function buildPeakModule(laneType, chains = CHAINS, unroll = UNROLL) {
   const locals = vector([[...uleb(2 + chains), TYPE.v128]]);
   const code = [...locals, ...body];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...HEADER,
     ...section(SECTION.type, vector([[TYPE.func, ...vector([TYPE.i32, t.scalar, t.scalar]), ...vector([t.scalar])]])),
     ...section(SECTION.function, vector([[0]])),
     ...section(SECTION.export, vector([[...name("peak"), 0x00, 0]])),
