@@ -72,10 +72,10 @@ const L1_SETS: usize = 64;
 function activateRows<T>(out: usize, sOut: usize, bytes: usize, act: i32, p1: f64, p2: f64): void {
   // Deliberately not @inline: inside gemm's body this loop (with its calls to exp) cost the tile loops
   // registers and the whole kernel ≈ 13% at 256 × 256 (measured); one call per row block costs nothing.
-  if (ASC_FEATURE_SIMD && sizeof<T>() == 4 && act == SIGMOID) {
-    // Four lanes at a time (vmath.ts): 1.6× the scalar form per element in f32. In f64 the two-lane
-    // polynomial measured slower than the scalar exp, so f64 stays below.
-    for (let e: usize = 0; e < bytes; e += 16) sigmoidVector<f32>(v128.load(out + e), out + e, sOut + e);
+  if (ASC_FEATURE_SIMD && act == SIGMOID) {
+    // Whole vectors at a time (vmath.ts): 1.6× the scalar form per element in f32, and in f64 too since
+    // vmath.ts loads its constants from tables (the two-lane form once measured slower than scalar exp).
+    for (let e: usize = 0; e < bytes; e += 16) sigmoidVector<T>(v128.load(out + e), out + e, sOut + e);
     return;
   }
   if (ASC_FEATURE_SIMD && sizeof<T>() == 4 && (act == SWISH || act == GELU)) {
