@@ -22,7 +22,7 @@
  *
  * createCeiling(net, precision, strides, options) copies the weights in mlpgrad's layout (strides[l-2]
  * = padded row length of W^[l]) and checks the chain against plain JS in f64; ceiling.run() runs it once.
- * `node bench/ceiling.mjs [S3,S4]` prints µs per precision.
+ * `npm run build && node bench/ceiling.mjs [S3,S4]` times the loop variants against the floor and this build's gradient.
  */
 import { HEADER, name, OP, SECTION, section, simd, sleb, TYPE, uleb, vector } from "./wasm-encoding.mjs";
 import { paddedStride } from "./floor.mjs";
@@ -289,20 +289,50 @@ export async function createCeiling(net, precision, strides, options = {}) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // The variants, the floor (floor.mjs) and mlpgrad's gradient (this build's dist/), interleaved in one
+  // process, medians of 21 samples of ≈ 10 ms each.
   const { makeNetwork } = await import("./shapes.mjs");
+  const { createFloor } = await import("./floor.mjs");
+  const { init, createMLP } = await import("../dist/mlpgrad.node.js");
+  await init();
   const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
-  for (const shape of (process.argv[2] ?? "S3").split(",")) {
+  const VARIANTS = {
+    "fwd 4×2, back 4×2 (mlpgrad's loops)": { rows: 4, vectors: 2, backVectors: 2 },
+    "fwd 4×1, back 4×2": { rows: 4, vectors: 1, backVectors: 2 },
+    "fwd 4×2, back 4×1": { rows: 4, vectors: 2, backVectors: 1 },
+    "fwd 2×4, back 4×1": { rows: 2, vectors: 4, backVectors: 1 },
+    "fwd 4×1, back 4×1 (default)": {},
+  };
+  for (const shape of (process.argv[2] ?? "S3,S4").split(",")) {
     for (const precision of ["f32", "f64"]) {
-      const c = await createCeiling(makeNetwork(shape), precision);
-      let reps = 0;
-      for (const t0 = performance.now(); performance.now() - t0 < 20; reps++) c.run();
-      const times = [];
-      for (let s = 0; s < 21; s++) {
-        const t0 = performance.now();
-        for (let r = 0; r < reps; r++) c.run();
-        times.push(((performance.now() - t0) * 1000) / reps);
+      const net = makeNetwork(shape);
+      const FloatArray = precision === "f32" ? Float32Array : Float64Array;
+      const mlp = createMLP({ sizes: net.sizes, activations: "sigmoid", precision, layers: net.layers.map((l) => ({ weights: FloatArray.from(l.weights), bias: FloatArray.from(l.bias) })) });
+      const x = FloatArray.from(net.x);
+      const grad = new FloatArray(net.sizes[0]);
+      const floor = await createFloor(net, precision, mlp.layout?.layers.map((l) => l.stride));
+      const parts = { floor: () => floor.sweep(), "mlpgrad gradient": () => mlp.gradient(x, grad) };
+      for (const [label, options] of Object.entries(VARIANTS)) {
+        const c = await createCeiling(net, precision, undefined, options);
+        parts[label] = () => c.run();
       }
-      console.log(`${shape} ${precision}: ceiling ${median(times).toFixed(2)} µs (check: ${c.error.toExponential(1)} of max |g|)`);
+      const reps = {};
+      for (const [label, run] of Object.entries(parts)) {
+        let n = 0;
+        for (const t0 = performance.now(); performance.now() - t0 < 10; n++) run();
+        reps[label] = n;
+      }
+      const times = Object.fromEntries(Object.keys(parts).map((label) => [label, []]));
+      for (let s = 0; s < 21; s++) {
+        for (const [label, run] of Object.entries(parts)) {
+          const t0 = performance.now();
+          for (let r = 0; r < reps[label]; r++) run();
+          times[label].push(((performance.now() - t0) * 1000) / reps[label]);
+        }
+      }
+      const f = median(times.floor);
+      console.log(`${shape} ${precision}: floor ${f.toFixed(2)} µs; ` + Object.entries(times).slice(1).map(([label, v]) => `${label} ${median(v).toFixed(2)} (${(median(v) / f).toFixed(2)}×)`).join("; "));
+      mlp.dispose();
     }
   }
 }
