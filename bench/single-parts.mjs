@@ -5,8 +5,8 @@
  * each next to a read-only SIMD sweep of the same bytes (floor.mjs's module: one sweep reads a range
  * forward then backward, so a layer's one-pass floor is half of it). "σ pass" is dense with the sigmoid
  * minus dense with the identity (same loads and products, the identity finishes rows one by one).
- * Everything is timed interleaved in one process (one round calls each part once per sample), medians
- * of 31 samples. Uses internals (mlp.engine, mlp.layout), so it runs against this build only:
+ * Everything is timed interleaved in one process (each sample calls one part for ≈ 10 ms, then the
+ * next), medians of 21 samples. Uses internals (mlp.engine, mlp.layout), so it runs against this build only:
  *
  *   npm run build && node bench/single-parts.mjs [S3,S4,S5] [f32,f64]
  */
@@ -74,11 +74,13 @@ for (const shape of shapes.split(",")) {
     const floorBytes = new Uint8Array(memory.buffer);
     layers.forEach((L, i) => floorBytes.set(wasmBytes.subarray(L.w, L.w + ranges[i].bytes), ranges[i].base));
 
+    // forwardNet right after the floor: it takes the first, cold pass over the network's memory after the
+    // floor's sweep has filled the cache, so that gradient() and gradientNet, compared, both start warm.
     const parts = {
       floor: () => sweep(0, total),
+      forwardNet: () => forwardNet(layout.plan, count, layout.x),
       "gradient()": () => mlp.gradient(x, grad),
       gradientNet: () => gradientNet(layout.plan, count, layout.x, layout.grad),
-      forwardNet: () => forwardNet(layout.plan, count, layout.x),
     };
     layers.forEach((L, i) => {
       const input = i === 0 ? layout.x : layers[i - 1].a;
