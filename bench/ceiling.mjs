@@ -300,6 +300,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     "fwd 4×2, back 4×2 (mlpgrad's loops)": { rows: 4, vectors: 2, backVectors: 2 },
     "fwd 4×1, back 4×2": { rows: 4, vectors: 1, backVectors: 2 },
     "fwd 4×2, back 4×1": { rows: 4, vectors: 2, backVectors: 1 },
+    "fwd 4×2 sequential, back 4×1": { rows: 4, vectors: 2, backVectors: 1, sequential: true },
     "fwd 2×4, back 4×1": { rows: 2, vectors: 4, backVectors: 1 },
     "fwd 4×1, back 4×1 (default)": {},
   };
