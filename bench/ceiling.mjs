@@ -14,7 +14,8 @@
  * instead of five, constant loop bounds, no argument reads.
  *
  * Loop structure (options; the defaults are the fastest measured, see docs/single-input-kernels.md):
- * forward `rows` (4) rows × `vectors` (1) vectors per step, each row's products summed pairwise before
+ * forward `rows` (4) rows × `vectors` (2) vectors per step, x's slices loaded once per step (with one
+ * vector, once per row), each row's products summed pairwise before
  * its accumulator (or added in turn with `sequential`), the row sums reduced by shuffles (f32x4: four
  * rows per vector, f64x2: two); backward 4 rows per step and `backVectors` (1) vectors, g_k splatted once
  * per block, rows visited last to first, the first block visited assigns g^[l-1] (no zeroing pass). Rows
@@ -22,7 +23,8 @@
  *
  * createCeiling(net, precision, strides, options) copies the weights in mlpgrad's layout (strides[l-2]
  * = padded row length of W^[l]) and checks the chain against plain JS in f64; ceiling.run() runs it once.
- * `npm run build && node bench/ceiling.mjs [S3,S4]` times the loop variants against the floor and this build's gradient.
+ * `npm run build && node bench/ceiling.mjs [S3,S4] [--samples 21]` times the loop variants against the floor and this build's
+ * gradient.
  */
 import { HEADER, name, OP, SECTION, section, simd, sleb, TYPE, uleb, vector } from "./wasm-encoding.mjs";
 import { paddedStride } from "./floor.mjs";
@@ -67,23 +69,29 @@ function layerCode(t, layer, options = {}) {
   // Forward: R rows × VN vectors per step at p + j (offsets k·rowBytes), x at j (offset xIn); each row's
   // VN products summed (pairwise) before they meet its accumulator.
   const R = options.rows ?? 4;
-  const VN = options.vectors ?? 1;
+  const VN = options.vectors ?? 2;
   const stepBytes = 16 * VN;
   const fwdSpan = Math.floor(vectors / VN) * stepBytes;
   const forward = [];
+  // With several vectors per step, x's slices are loaded once into locals (as mlpgrad's kernels do; one
+  // load per row and slice, as with one vector, makes TurboFan hoist 16 loads and spill); with one, each
+  // row loads it (measured the faster form).
+  const X = V + R + 2;
+  const xOf = (vecs, v) => (vecs > 1 ? [OP.local_get, X + v] : load(jOnly, xIn + 16 * v));
   const fwdStep = (vecs) => {
     const ops = [];
+    if (vecs > 1) for (let v = 0; v < vecs; v++) ops.push(...load(jOnly, xIn + 16 * v), OP.local_set, X + v);
     for (let k = 0; k < R; k++) {
       if (options.sequential) {
         // Each product added into the accumulator in turn: c += w0·x0; c += w1·x1; …
         for (let v = 0; v < vecs; v++) {
-          ops.push(OP.local_get, V + k, ...load(pj, k * rowBytes + 16 * v), ...load(jOnly, xIn + 16 * v), ...simd(t.mul), ...simd(t.add), OP.local_set, V + k);
+          ops.push(OP.local_get, V + k, ...load(pj, k * rowBytes + 16 * v), ...xOf(vecs, v), ...simd(t.mul), ...simd(t.add), OP.local_set, V + k);
         }
         continue;
       }
       ops.push(OP.local_get, V + k);
       const products = [];
-      for (let v = 0; v < vecs; v++) products.push([...load(pj, k * rowBytes + 16 * v), ...load(jOnly, xIn + 16 * v), ...simd(t.mul)]);
+      for (let v = 0; v < vecs; v++) products.push([...load(pj, k * rowBytes + 16 * v), ...xOf(vecs, v), ...simd(t.mul)]);
       // Pairwise: (p0 + p1) + (p2 + p3).
       let level = products;
       while (level.length > 1) {
@@ -217,7 +225,7 @@ export function buildCeilingModule(precision, layers, pages, options = {}) {
   for (let l = L - 1; l >= 0; l--) chain.push(CALL, ...uleb(2 * l + 1));
   const forwardOnly = [];
   for (let l = 0; l < L; l++) forwardOnly.push(CALL, ...uleb(2 * l));
-  const locals = vector([[4, TYPE.i32], [(options.rows ?? 4) + 4, TYPE.v128]]);
+  const locals = vector([[4, TYPE.i32], [(options.rows ?? 4) + 2 + Math.max(2, options.vectors ?? 2), TYPE.v128]]);
   const bodies = [...codes.map((c) => [...locals, ...c, OP.end]), [0, ...chain, OP.end], [0, ...forwardOnly, OP.end]];
   const count = bodies.length;
   return new Uint8Array([
@@ -290,19 +298,21 @@ export async function createCeiling(net, precision, strides, options = {}) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   // The variants, the floor (floor.mjs) and mlpgrad's gradient (this build's dist/), interleaved in one
-  // process, medians of 21 samples of ≈ 10 ms each.
+  // process, medians of 21 (--samples N) samples of ≈ 10 ms each.
   const { makeNetwork } = await import("./shapes.mjs");
   const { createFloor } = await import("./floor.mjs");
   const { init, createMLP } = await import("../dist/mlpgrad.node.js");
   await init();
   const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  const at = process.argv.indexOf("--samples");
+  const SAMPLES = at > 0 ? Number(process.argv[at + 1]) : 21;
   const VARIANTS = {
     "fwd 4×2, back 4×2 (mlpgrad's loops)": { rows: 4, vectors: 2, backVectors: 2 },
     "fwd 4×1, back 4×2": { rows: 4, vectors: 1, backVectors: 2 },
-    "fwd 4×2, back 4×1": { rows: 4, vectors: 2, backVectors: 1 },
+    "fwd 4×1, back 4×1": { rows: 4, vectors: 1, backVectors: 1 },
     "fwd 4×2 sequential, back 4×1": { rows: 4, vectors: 2, backVectors: 1, sequential: true },
     "fwd 2×4, back 4×1": { rows: 2, vectors: 4, backVectors: 1 },
-    "fwd 4×1, back 4×1 (default)": {},
+    "fwd 4×2, back 4×1 (default)": {},
   };
   for (const shape of (process.argv[2] ?? "S3,S4").split(",")) {
     for (const precision of ["f32", "f64"]) {
@@ -324,7 +334,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         reps[label] = n;
       }
       const times = Object.fromEntries(Object.keys(parts).map((label) => [label, []]));
-      for (let s = 0; s < 21; s++) {
+      for (let s = 0; s < SAMPLES; s++) {
         for (const [label, run] of Object.entries(parts)) {
           const t0 = performance.now();
           for (let r = 0; r < reps[label]; r++) run();
