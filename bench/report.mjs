@@ -73,7 +73,8 @@ function shapeSection(shape, entry, summary) {
       const target = targetCell(summary.targets, shape, name, "floor-ratio");
       floors.push(
         `  ${name}: ${times(f.ratio)} the floor of ${micros(f.us)} µs (${grouped(f.bytes)} B of weights read twice, ${fixed(f.gbps, 1)} GB/s)` +
-          `${target ? ` (target ${target})` : ""}; per round: ${f.perRound.map((r) => `${micros(r.us)} µs ${times(r.ratio)}`).join(", ")}`,
+          `${target ? ` (target ${target})` : ""}; per round: ${f.perRound.map((r) => `${micros(r.us)} µs ${times(r.ratio)}`).join(", ")}` +
+          (f.ceiling ? `; matvec ceiling (bench/ceiling.mjs) ${micros(f.ceiling.us)} µs = ${times(f.ceiling.ratio)} the floor` : ""),
       );
     }
     rows.push([

@@ -139,6 +139,11 @@ function summarizeSingle(raw, peak) {
           bytes: floors[0].bytes,
           perRound: floors.map((f) => ({ us: f.us, ratio: f.ratio })),
         };
+        // The hand-written matvec ceiling (bench/ceiling.mjs), timed in the same rounds.
+        const ceilings = floors.filter((f) => Number.isFinite(f.ceilingUs));
+        if (ceilings.length) {
+          entry.floor.ceiling = { us: median(ceilings.map((f) => f.ceilingUs)), ratio: median(ceilings.map((f) => f.ceilingRatio)) };
+        }
       }
       contenders[name] = entry;
     }

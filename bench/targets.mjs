@@ -121,8 +121,8 @@ const pct = (value) => `${(100 * value).toFixed(0)}%`;
 
 /**
  * What stands between a missed target and its value, from the same run's measured limits: the bandwidth
- * floor (weights read twice) and the arithmetic at the measured mul+add peak (4 flop per weight) for one
- * input; the SIMD peak timed in the same process for batches; the two peaks' ratio for f64; the idle CPU
+ * floor (weights read twice), the arithmetic at the measured mul+add peak (4 flop per weight) and the
+ * hand-written matvec ceiling (bench/ceiling.mjs, timed with the floor) for one input; the SIMD peak timed in the same process for batches; the two peaks' ratio for f64; the idle CPU
  * share for threads. Returns a sentence, or undefined when nothing measured explains it.
  */
 export function explainMiss(target, summary) {
@@ -145,8 +145,13 @@ export function explainMiss(target, summary) {
       const entry = shape?.contenders[target.contender];
       if (!entry?.floor) return undefined;
       const arithmetic = shape.flops / (entry.precision === "f64" ? peak64 : peak32) / 1e3;
+      const ceiling = entry.floor.ceiling;
       return `the arithmetic alone (4 flop per weight at the ${entry.precision === "f64" ? "f64x2" : "f32x4"} mul+add peak of this run) takes ${us(arithmetic)} = ` +
-        `${(arithmetic / entry.floor.us).toFixed(2)}× the floor of ${us(entry.floor.us)}; mlpgrad runs at ${pct(arithmetic / entry.medianUs)} of that peak`;
+        `${(arithmetic / entry.floor.us).toFixed(2)}× the floor of ${us(entry.floor.us)}; mlpgrad runs at ${pct(arithmetic / entry.medianUs)} of that peak` +
+        (ceiling
+          ? `; the best hand-written raw-wasm loops for this network (matvec ceiling, bench/ceiling.mjs: constant addresses, no σ) take ${us(ceiling.us)} = ` +
+            `${ceiling.ratio.toFixed(2)}× the floor, mlpgrad ${(entry.floor.ratio / ceiling.ratio).toFixed(2)}× that`
+          : "");
     }
     case "f64-share": {
       const shape = summary.shapes[target.shape];

@@ -1,6 +1,6 @@
 /**
  * The WebAssembly binary encoding the suite's hand-assembled modules need (bench/peak.mjs, the SIMD
- * peak; bench/floor.mjs, the bandwidth floor): section and type codes, the opcodes they use, LEB128
+ * peak; bench/floor.mjs, the bandwidth floor; bench/ceiling.mjs, the matvec ceiling): section and type codes, the opcodes they use, LEB128
  * and the vector/section framing. Just enough for a module with one function, no assembler, no dependency.
  */
 
@@ -10,7 +10,7 @@ export const SECTION = { type: 1, import: 2, function: 3, memory: 5, export: 7, 
 export const TYPE = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b, func: 0x60, void: 0x40 };
 export const OP = {
   block: 0x02, loop: 0x03, br: 0x0c, br_if: 0x0d, end: 0x0b,
-  local_get: 0x20, local_set: 0x21, i32_const: 0x41, i32_eqz: 0x45, i32_le_u: 0x4d, i32_ge_u: 0x4f, i32_add: 0x6a, i32_sub: 0x6b,
+  local_get: 0x20, local_set: 0x21, local_tee: 0x22, i32_const: 0x41, i32_eqz: 0x45, i32_le_u: 0x4d, i32_ge_u: 0x4f, i32_add: 0x6a, i32_sub: 0x6b,
   simd: 0xfd,
 };
 

@@ -7,7 +7,9 @@
  * With --floor (mlpgrad's SIMD contenders), the bandwidth floor of bench/floor.mjs — a read-only sweep
  * over the network's weight bytes in mlpgrad's layout, twice — is then timed interleaved with the
  * gradient (bench/timing.mjs, A B A B …), and the gradient's time as a multiple of the floor is
- * reported from that same stretch of time: result.floor.
+ * reported from that same stretch of time: result.floor. With it, the matvec ceiling of
+ * bench/ceiling.mjs (hand-written raw-wasm forward and backward loops for this network, no σ) is timed in
+ * the same rounds (A B C A B C …): result.floor.ceilingUs, the measured limit of the loops themselves.
  * Prints one JSON line: status "ok", "FAILED" (wrong gradient, not timed) or "ERROR".
  */
 import { finish, parseOptions, quietConsole, readJob, fail } from "./child-io.mjs";
@@ -15,6 +17,7 @@ import { contender } from "./contenders/index.mjs";
 import { referenceGradient, relativeError } from "./reference.mjs";
 import { DEFAULT_SEED, flopsPerGradient, makeNetwork } from "./shapes.mjs";
 import { createFloor } from "./floor.mjs";
+import { createCeiling } from "./ceiling.mjs";
 import { median } from "./stats.mjs";
 import { sampleInterleaved, warmUp } from "./timing.mjs";
 import { TOLERANCE } from "./tolerance.mjs";
@@ -99,7 +102,16 @@ try {
       const floor = await createFloor(net, impl.precision, impl.weightStrides);
       const floorCall = () => floor.sweep();
       await warmUp(floorCall, { ms: 50, minCalls: 10 });
-      const [gradientStats, floorStats] = await sampleInterleaved([() => impl.gradient(x, out), floorCall], {
+      // The ceiling is a reference point, not a requirement: if it cannot be built, the floor still is reported.
+      let ceiling = null;
+      try {
+        ceiling = await createCeiling(net, impl.precision, impl.weightStrides);
+        await warmUp(ceiling.run, { ms: 50, minCalls: 10 });
+      } catch (error) {
+        result.ceilingError = String(error?.message ?? error);
+      }
+      const calls = [() => impl.gradient(x, out), floorCall, ...(ceiling ? [ceiling.run] : [])];
+      const [gradientStats, floorStats, ceilingStats] = await sampleInterleaved(calls, {
         minTime,
         maxTime: Math.min(maxTime, 0.75),
         minSamples: 5,
@@ -115,6 +127,7 @@ try {
         gradientUs: gradientStats.medianSampleUs,
         ratio: gradientStats.medianSampleUs / floorStats.medianSampleUs,
         samples: floorStats.samples,
+        ...(ceilingStats ? { ceilingUs: ceilingStats.medianSampleUs, ceilingRatio: ceilingStats.medianSampleUs / floorStats.medianSampleUs } : {}),
       };
     }
     // The timed loop must still be computing the right thing (and not leaking, for tfjs).
