@@ -5,7 +5,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as acorn from "acorn";
 import { randomCase } from "./helpers.js";
 import { gradient as referenceGradient } from "./reference.js";
 
@@ -72,6 +75,39 @@ test("a fresh process gets the reference's gradients from the marked bundle (f32
   assert.is(layer, 3);
   assert.is(index, 5);
   assert.match(message, /layer 3 weights\[5\] \(row 0, column 5\) is "0\.5"/);
+});
+
+test("every top-level function a cold start runs is marked (V8's coverage of a fresh process's import → init → createMLP → gradient)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mlpgrad-coverage-"));
+  try {
+    const script = `
+      const mlpgrad = await import(${JSON.stringify(at(BUNDLE).href)});
+      await mlpgrad.init();
+      const n = 17 * 5 + 5 + 5 + 1;
+      const numbers = JSON.parse(JSON.stringify(Array.from({ length: n }, (_, i) => Math.sin(i) / 4)));
+      const mlp = mlpgrad.createMLP({ sizes: [17, 5, 1], activations: "sigmoid", layers: [
+        { weights: numbers.slice(0, 85), bias: numbers.slice(85, 90) }, { weights: numbers.slice(90, 95), bias: numbers.slice(95) }] });
+      mlp.gradient(new Float32Array(17).fill(0.5));`;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20000, env: { ...process.env, NODE_V8_COVERAGE: dir } });
+    assert.is(run.status, 0, run.stderr);
+    const results = readdirSync(dir).flatMap((file) => JSON.parse(readFileSync(join(dir, file), "utf8")).result as { url: string; functions: { functionName: string; ranges: { startOffset: number; count: number }[] }[] }[]);
+    const coverage = results.find((entry) => entry.url === at(BUNDLE).href);
+    assert.ok(coverage !== undefined, "the bundle's coverage was recorded");
+    const ran = new Set(coverage!.functions.filter((f) => f.ranges[0].count > 0).map((f) => f.ranges[0].startOffset));
+    const ast = acorn.parse(bundle, { ecmaVersion: "latest", sourceType: "module" });
+    const unmarked = (ast.body as acorn.Node[])
+      .filter((node): node is acorn.FunctionDeclaration => node.type === "FunctionDeclaration" && ran.has(node.start))
+      .map((node) => node.id.name);
+    assert.equal(unmarked, [], `cold-path functions still compiled twice (add them to COLD_START_FUNCTIONS in scripts/build-bundles.mjs): ${unmarked.join(", ")}`);
+    // The marked ones did run (the coverage sees through the parentheses).
+    const marked = (ast.body as acorn.Node[]).flatMap((node) =>
+      node.type === "VariableDeclaration" ? (node as acorn.VariableDeclaration).declarations.filter((d) => d.init?.type === "FunctionExpression") : [],
+    );
+    assert.ok(marked.length >= MARKED.length, "the marks are there");
+    for (const d of marked) assert.ok(ran.has(d.init!.start), `${(d.id as acorn.Identifier).name} ran on the cold path`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** Source-map mappings → per generated line, segments [column, source, line, column] (absolute). */
