@@ -9,6 +9,9 @@
  *   for l = 2..L:
  *     W^[l]  n_l × stride_{l-1}, row-major [out][in], padding columns 0
  *     b^[l], a^[l], s^[l] = σ'(z^[l]), g^[l], ż^[l], ȧ^[l], σ''(z^[l]), ġ^[l], h^[l]   stride_l each
+ *   P0, P1   two scratch vectors of the largest stride, when some layer's backward sum is halved
+ *            (backwardHalf): layer l's backward uses P_(l mod 2), so that in the pool's split calls a
+ *            phase can write its P while the next phase still reads the one before (src/split.ts)
  * where stride_l = n_l rounded up to whole 16-byte vectors (4 f32 or 2 f64), plus one more vector when
  * that is a multiple of 1 KiB (against cache-set aliasing). Padding is zero and the kernels never write
  * it, so padded columns contribute exact zeros to every sum.
@@ -46,6 +49,13 @@ export interface LayerLayout {
   s2: number;
   gDot: number;
   h: number;
+  /**
+   * The backward pass g^[l-1] = ((W^[l])ᵀ g^[l]) ⊙ s^[l-1] sums rows [half, rows) of W^[l] and rows
+   * [0, half) apart, then adds the two (assembly/matvec.ts's denseBack); 0: one sum (backwardHalf).
+   */
+  half: number;
+  /** The scratch vector P of that halved sum (stride elements at least); 0 when half is 0. */
+  part: number;
 }
 
 /** Where a network's buffers live. */
@@ -64,8 +74,27 @@ export interface NetworkLayout {
 
 /** u32 words per layer in a plan (assembly/network.ts reads them): rows, stride, w, b, a, s, g,
  * activation code, zDot, aDot, s2, gDot, h, one unused word, then the activation's parameters p1 and p2
- * as two f64 (words 14–17; entries are 72 bytes, so both stay 8-byte aligned). */
-export const PLAN_WORDS = 18;
+ * as two f64 (words 14–17, 8-byte aligned), then part and half (words 18, 19; entries are 80 bytes). */
+export const PLAN_WORDS = 20;
+
+/**
+ * Weight bytes from which a layer's backward pass sums the two halves of its rows apart (backwardHalf).
+ * Below it a layer is too short for the pool to share (split.ts's MIN_SHARED_LAYER_BYTES is 64 KiB) and
+ * the halves would only cost one thread the extra pass that adds them.
+ */
+export const HALF_BACKWARD_BYTES = 16 * 1024;
+
+/**
+ * Where the backward pass of a layer of `rows` × `stride` weights splits its sum over rows: rows
+ * [half, rows) and [0, half) are summed apart and then added (assembly/matvec.ts's denseBack), so that
+ * two threads can each sweep whole rows of W and still give one thread's bits. A multiple of 4 (the
+ * kernel's 4-row blocks) near rows / 2, or 0 (one sum) under HALF_BACKWARD_BYTES or 5 rows. Depends on
+ * the shape and precision alone, never on threads, so createMLP and every pool sum in the same order.
+ */
+export function backwardHalf(rows: number, stride: number, elementBytes: number): number {
+  if (rows < 5 || rows * stride * elementBytes < HALF_BACKWARD_BYTES) return 0;
+  return 4 * Math.round(rows / 8);
+}
 
 /** Writes the plan for `layout` (activation code and parameters p1, p2 per layer) into memory. */
 export function writePlan(
@@ -80,6 +109,7 @@ export function writePlan(
     const entry = [layer.rows, layer.stride, layer.w, layer.b, layer.a, layer.s, layer.g, codes[i]];
     entry.push(layer.zDot, layer.aDot, layer.s2, layer.gDot, layer.h);
     words.set(entry, i * PLAN_WORDS);
+    words.set([layer.part, layer.half], i * PLAN_WORDS + 18);
     f64[(i * PLAN_WORDS + 14) / 2] = params[i]?.p1 ?? 0;
     f64[(i * PLAN_WORDS + 16) / 2] = params[i]?.p2 ?? 0;
   });
@@ -131,7 +161,14 @@ export function planLayout(sizes: readonly number[], precision: Precision, base 
       gDot: take(stride(rows)),
       // h^[l] = (W^[l+1])ᵀ g^[l+1] has n_l entries but is written over the padded stride of W^[l+1].
       h: take(stride(rows)),
+      half: backwardHalf(rows, padded, elementBytes),
+      part: 0,
     });
+  }
+  if (layers.some((layer) => layer.half > 0)) {
+    const longest = Math.max(...layers.map((layer) => layer.stride));
+    const parts = [take(longest), take(longest)];
+    for (const [i, layer] of layers.entries()) if (layer.half > 0) layer.part = parts[i % 2];
   }
   return { bytes: at - base, elementBytes, plan, x, u, grad, layers };
 }

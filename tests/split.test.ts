@@ -37,7 +37,7 @@ for (const { name, engine } of builds) {
           for (let i = 0; i < rows; i++) view[g / size + i] = round(normal(random));
           for (let j = 0; j < stride; j++) view[s / size + j] = j < n ? round(random()) : 0;
           for (const sOff of [0, s]) {
-            denseBack(one, w, g, sOff, rows, stride);
+            denseBack(one, w, g, sOff, rows, stride, 0, 0);
             const expected = Array.from(view.subarray(one / size, one / size + stride));
             // Every slice width the pool can give a thread: whole units of 4 elements, the last one short.
             for (let width = 4; width < stride + 4; width += 4) {
