@@ -9,9 +9,8 @@
  *   for l = 2..L:
  *     W^[l]  n_l × stride_{l-1}, row-major [out][in], padding columns 0
  *     b^[l], a^[l], s^[l] = σ'(z^[l]), g^[l], ż^[l], ȧ^[l], σ''(z^[l]), ġ^[l], h^[l]   stride_l each
- *   P0, P1   two scratch vectors of the largest stride, when some layer's backward sum is halved
- *            (backwardHalf): layer l's backward uses P_(l mod 2), so that in the pool's split calls a
- *            phase can write its P while the next phase still reads the one before (src/split.ts)
+ *   P0, P1   if a layer's backward is halved (backwardHalf): scratch of the longest stride; layer l
+ *            uses P_(l mod 2), so a split call's phase can write its P while the next reads the last
  * where stride_l = n_l rounded up to whole 16-byte vectors (4 f32 or 2 f64), plus one more vector when
  * that is a multiple of 1 KiB (against cache-set aliasing). Padding is zero and the kernels never write
  * it, so padded columns contribute exact zeros to every sum.
@@ -49,12 +48,9 @@ export interface LayerLayout {
   s2: number;
   gDot: number;
   h: number;
-  /**
-   * The backward pass g^[l-1] = ((W^[l])ᵀ g^[l]) ⊙ s^[l-1] sums rows [half, rows) of W^[l] and rows
-   * [0, half) apart, then adds the two (assembly/matvec.ts's denseBack); 0: one sum (backwardHalf).
-   */
+  /** The backward sums rows [half, rows) and [0, half) apart, then adds them; 0: one sum (backwardHalf). */
   half: number;
-  /** The scratch vector P of that halved sum (stride elements at least); 0 when half is 0. */
+  /** The scratch vector P of that sum; 0 when half is 0. */
   part: number;
 }
 
@@ -77,19 +73,13 @@ export interface NetworkLayout {
  * as two f64 (words 14–17, 8-byte aligned), then part and half (words 18, 19; entries are 80 bytes). */
 export const PLAN_WORDS = 20;
 
-/**
- * Weight bytes from which a layer's backward pass sums the two halves of its rows apart (backwardHalf).
- * Below it a layer is too short for the pool to share (split.ts's MIN_SHARED_LAYER_BYTES is 64 KiB) and
- * the halves would only cost one thread the extra pass that adds them.
- */
+/** Weight bytes from which a layer's backward is halved (backwardHalf); the pool shares layers from 64 KiB. */
 export const HALF_BACKWARD_BYTES = 16 * 1024;
 
 /**
- * Where the backward pass of a layer of `rows` × `stride` weights splits its sum over rows: rows
- * [half, rows) and [0, half) are summed apart and then added (assembly/matvec.ts's denseBack), so that
- * two threads can each sweep whole rows of W and still give one thread's bits. A multiple of 4 (the
- * kernel's 4-row blocks) near rows / 2, or 0 (one sum) under HALF_BACKWARD_BYTES or 5 rows. Depends on
- * the shape and precision alone, never on threads, so createMLP and every pool sum in the same order.
+ * Where a layer's backward splits its sum over rows (assembly/matvec.ts's denseBack), so two threads can
+ * each sweep whole rows of W and give one thread's bits: a multiple of 4 near rows / 2, or 0 (one sum)
+ * under HALF_BACKWARD_BYTES or 5 rows. Shape and precision alone decide, so every pool sums as createMLP.
  */
 export function backwardHalf(rows: number, stride: number, elementBytes: number): number {
   if (rows < 5 || rows * stride * elementBytes < HALF_BACKWARD_BYTES) return 0;

@@ -14,9 +14,8 @@
  * ≈ 80 µs, so only batches with enough work per thread are split (see MLPPoolOptions.minRowsPerThread).
  *
  * Single inputs (gradient, valueAndGradient, vjp) of a large network are split the other way, inside
- * every layer: rows of the forward pass; of the backward pass the two halves of a large layer's rows
- * (which one thread also sums apart, matvec.ts's denseBack) or else columns; in chunks the threads take
- * as they come free, synchronised through Atomics on the shared memory, not messages (split.ts).
+ * every layer: rows forward; backward, a large layer's two halves of rows, else columns; in chunks the
+ * threads take as they come free, synchronised through Atomics on the shared memory (split.ts).
  */
 import { badBatchValue, type BatchRunner } from "./batch.js";
 import type { Engine } from "./engine.js";

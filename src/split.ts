@@ -6,22 +6,17 @@
  *   forward   phase l (l = 0..L−2, layer l + 2): chunks of rows [r_c, r_{c+1}) of a^[l] = σ(W^[l] a^[l-1] + b^[l])
  *             and s^[l] (matvec.ts's dense on a row range; r_c multiples of 4, so the 4-row blocks, and
  *             with them every bit of the result, are those of one thread)
- *   backward  then, from the top, for a layer whose sum matvec.ts's denseBack halves (layer.half > 0,
- *             memory.ts's backwardHalf): two chunks, rows [half, n) of W^[l+1] summed into g^[l]'s buffer and
- *             rows [0, half) into the scratch P (backRows, each sweeping whole rows, as one thread does),
- *             then g^[l] = (P + g^[l]) ⊙ s^[l] (backCombine): entries [half, ·) and [0, half) by whichever
- *             thread takes the chunk of the next backward phase that reads them, before its sweep (no extra
- *             barrier), or by the main thread between phases when the next phase is not halved, and for
- *             ∇ₓ = (W^[2])ᵀ g^[2] at the end. Threads beyond 2 have nothing to do in such a phase.
- *             Any other layer: chunks of columns [c_c, c_{c+1}) of g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]
- *             (assembly/split.ts's denseBackCols: for each column the same sum, in the same order, as
- *             one thread's denseBack)
+ *   backward  then, from the top: a layer whose backward sum is halved (layer.half, memory.ts) is two
+ *             chunks, rows [half, n) into g^[l]'s buffer and rows [0, half) into P (backRows), and
+ *             g^[l] = (P + g^[l]) ⊙ s^[l] (backCombine) is added by the chunks of the next phase, each for
+ *             the entries it reads, else by the main thread between phases (finishHalves); a third
+ *             thread idles in such a phase. Other layers: chunks of columns of g^[l]
+ *             (assembly/split.ts's denseBackCols: per column one thread's sum, in its order)
  *
  * A phase is cut into chunks (forward 4 per thread, backward 1: see CHUNKS_PER_THREAD), and threads take chunks as they come free
  * (compare-and-swap on a counter), so a worker that starts late does less and nobody waits for it to
  * begin; what each chunk computes depends on its bounds only, so results equal one thread's bit for
- * bit whoever runs it. A layer under MIN_SHARED_LAYER_BYTES is one chunk, the main thread's (the
- * whole denseBack, halves and all).
+ * bit whoever runs it. A layer under MIN_SHARED_LAYER_BYTES is one chunk, the main thread's.
  *
  * Synchronisation is a control block of Int32 words in the shared memory (controlBytes):
  *   GO      phases released so far: the main thread stores p + 1 (and notifies) to start phase p
@@ -180,12 +175,10 @@ export function runChunk(task: SplitTask, chunks: readonly number[], phase: numb
     return;
   }
   if (inHalves(layout, chunks, phase)) {
-    // Chunk 0: rows [half, n) into g^[l-1]'s buffer; chunk 1: rows [0, half) into P.
     const half = layer.half;
     const [r0, r1] = c === 0 ? [half, layer.rows] : [0, half];
     if (inHalves(layout, chunks, phase - 1)) {
-      // g is still the two halves the phase before left: add the entries this chunk reads (and, for
-      // chunk 0, the padding after them), g = (P + g) ⊙ s, before the sweep reads them.
+      // g is still two halves: add the entries this chunk reads (chunk 0: and the padding).
       const above = layers[i + 1];
       const [e0, e1] = c === 0 ? [half, above.stride] : [0, half];
       (f32 ? kernels.backCombineF32 : kernels.backCombineF64)(g + e0 * e, above.part + e0 * e, layer.s + e0 * e, e1 - e0);
