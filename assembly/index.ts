@@ -7,5 +7,5 @@ export {
 } from "./network";
 export { jacobianBackF32, jacobianBackF64, jacobianTopF32, jacobianTopF64 } from "./jacobian";
 export { firstNonFiniteF32, firstNonFiniteF64 } from "./check";
-export { denseBackColsF32, denseBackColsF64 } from "./split";
+export { denseBackColsF32, denseBackColsF64, backRowsF32, backRowsF64, backCombineF32, backCombineF64 } from "./split";
 export { heapBase, isRelaxedBuild, isSimdBuild } from "./memory";

@@ -11,7 +11,9 @@
  *   dense      a^[l] = σ(W^[l] a^[l-1] + b^[l]) and s^[l] = σ'(z^[l])          (eqs. 3.1–3.2)
  *   dense2     the same and σ''(z^[l])                                      (Hessian-vector products)
  *   tangent    ż^[l] = W^[l] ȧ^[l-1], ȧ^[l] = s^[l] ⊙ ż^[l]                  (forward mode)
- *   denseBack  g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]; with s = 0 just (W^[2])ᵀ g^[2] = ∇ₓ a^[L]
+ *   denseBack  g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]; with s = 0 just (W^[2])ᵀ g^[2] = ∇ₓ a^[L];
+ *              a large layer sums its rows in two halves, g^[l] = (P + G) ⊙ s^[l] with
+ *              P = Σ_{k<half} g_k W[k,:] and G = Σ_{k≥half} g_k W[k,:] (backRows, backCombine)
  */
 import { SIGMOID, activate, activate2 } from "./activation";
 import { sigmoidVector } from "./vmath";
@@ -179,14 +181,36 @@ export function tangent<T>(zDot: usize, aDot: usize, w: usize, s: usize, aDotIn:
   return aDot;
 }
 
-/** gOut = (Wᵀ g) ⊙ s, or Wᵀ g when s = 0; W is rows × cols (cols = padded stride), g has rows entries. */
-export function denseBack<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32): usize {
+/**
+ * gOut = (Wᵀ g) ⊙ s, or Wᵀ g when s = 0; W is rows × cols (cols = padded stride), g has rows entries.
+ * half = 0: one sum over all rows into gOut. half > 0 (a multiple of 4, from src/memory.ts's
+ * backwardHalf: the layer's shape and precision alone decide it): rows [half, rows) are summed into gOut
+ * and rows [0, half) into the scratch vector `part`, each as backRows sums, then gOut = (part + gOut) ⊙ s
+ * (backCombine). The pool (src/split.ts) sums the two halves on two threads, each sweeping whole rows,
+ * and combines them the same way, so both give the same bits.
+ */
+export function denseBack<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32, part: usize, half: i32): usize {
   const size = sizeof<T>();
   const rowBytes = <usize>cols * size;
-  // The first rows visited assign gOut and the rest accumulate into it: no zeroing pass (V8's
-  // memory.fill is a runtime call that costs more than a small layer). Rows are visited from the last
-  // to the first: the forward pass has just read W from first to last, so its end is what the cache
-  // still holds.
+  // The rows above the half first: the forward pass has just read W from first to last, so its end is
+  // what the cache still holds (backRows walks each range from its last row too).
+  backRows<T>(gOut, w + <usize>half * rowBytes, g + <usize>half * size, rows - half, cols);
+  if (half > 0) backRows<T>(part, w, g, half, cols);
+  backCombine<T>(gOut, half > 0 ? part : 0, s, cols);
+  return gOut;
+}
+
+/**
+ * gOut = Σ_k g_k·W[k,:] over `rows` rows of W (rows × cols, cols = padded stride) and g (rows entries).
+ * The order of the sum, which every path must repeat to give one thread's bits: with SIMD, the last
+ * rows % 4 rows one at a time from the last (the first assigns gOut), then the blocks of 4 rows from the
+ * top down (rowsTimes4: the four products summed pairwise, then added to gOut); in the scalar build rows
+ * 0 → rows−1, one at a time. The first rows visited assign gOut, the rest accumulate into it: no zeroing
+ * pass (V8's memory.fill is a runtime call that costs more than a small layer).
+ */
+export function backRows<T>(gOut: usize, w: usize, g: usize, rows: i32, cols: i32): void {
+  const size = sizeof<T>();
+  const rowBytes = <usize>cols * size;
   if (ASC_FEATURE_SIMD) {
     // Accumulate whole rows (gOut += g_k·W[k,:]) four at a time: contiguous loads at any stride,
     // where dot products down the columns collapse at power-of-two strides.
@@ -208,11 +232,6 @@ export function denseBack<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i3
       if (k + 4 == rows) rowsTimes4<T>(gOut, p, rowBytes, g + <usize>k * size, false);
       else rowsTimes4<T>(gOut, p, rowBytes, g + <usize>k * size, true);
     }
-    if (s != 0) {
-      for (let j: usize = 0; j < rowBytes; j += 16) {
-        v128.store(gOut + j, v128.mul<T>(v128.load(gOut + j), v128.load(s + j)));
-      }
-    }
   } else {
     for (let j: usize = 0; j < rowBytes; j += size) store<T>(gOut + j, load<T>(g) * load<T>(w + j));
     for (let k = 1; k < rows; k++) {
@@ -222,13 +241,35 @@ export function denseBack<T>(gOut: usize, w: usize, g: usize, s: usize, rows: i3
         store<T>(gOut + j, load<T>(gOut + j) + gk * load<T>(row + j));
       }
     }
-    if (s != 0) {
-      for (let j: usize = 0; j < rowBytes; j += size) {
-        store<T>(gOut + j, load<T>(gOut + j) * load<T>(s + j));
+  }
+}
+
+/**
+ * g = (part + g) ⊙ s over `count` elements (a whole number of vectors); part = 0: g ⊙ s; s = 0: part + g.
+ * A plain add and a plain multiply in every build (never madd): each is one IEEE rounding, the same
+ * whichever thread does it and however many lanes at a time.
+ */
+export function backCombine<T>(g: usize, part: usize, s: usize, count: i32): void {
+  const bytes = <usize>count * sizeof<T>();
+  if (ASC_FEATURE_SIMD) {
+    if (part != 0 && s != 0) {
+      for (let j: usize = 0; j < bytes; j += 16) {
+        v128.store(g + j, v128.mul<T>(v128.add<T>(v128.load(part + j), v128.load(g + j)), v128.load(s + j)));
       }
+    } else if (part != 0) {
+      for (let j: usize = 0; j < bytes; j += 16) v128.store(g + j, v128.add<T>(v128.load(part + j), v128.load(g + j)));
+    } else if (s != 0) {
+      for (let j: usize = 0; j < bytes; j += 16) v128.store(g + j, v128.mul<T>(v128.load(g + j), v128.load(s + j)));
+    }
+  } else {
+    const size = sizeof<T>();
+    if (part != 0) {
+      for (let j: usize = 0; j < bytes; j += size) store<T>(g + j, load<T>(part + j) + load<T>(g + j));
+    }
+    if (s != 0) {
+      for (let j: usize = 0; j < bytes; j += size) store<T>(g + j, load<T>(g + j) * load<T>(s + j));
     }
   }
-  return gOut;
 }
 
 /** out (+)= g0·W[0,:] + g1·W[1,:] + g2·W[2,:] + g3·W[3,:] over four consecutive rows at p. */
@@ -280,10 +321,10 @@ export function denseF64(aOut: usize, sOut: usize, w: usize, b: usize, aIn: usiz
   return dense<f64>(aOut, sOut, w, b, aIn, rows, cols, act, par1, par2);
 }
 /** denseBack<f32>: f32 transposed product fused with the Hadamard product. */
-export function denseBackF32(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32): usize {
-  return denseBack<f32>(gOut, w, g, s, rows, cols);
+export function denseBackF32(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32, part: usize, half: i32): usize {
+  return denseBack<f32>(gOut, w, g, s, rows, cols, part, half);
 }
 /** denseBack<f64>: f64 transposed product fused with the Hadamard product. */
-export function denseBackF64(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32): usize {
-  return denseBack<f64>(gOut, w, g, s, rows, cols);
+export function denseBackF64(gOut: usize, w: usize, g: usize, s: usize, rows: i32, cols: i32, part: usize, half: i32): usize {
+  return denseBack<f64>(gOut, w, g, s, rows, cols, part, half);
 }

@@ -6,7 +6,8 @@
  *   rows = n_l, stride = padded n_{l-1}, then byte offsets of W^[l], b^[l], a^[l], s^[l] = σ'(z^[l]),
  *   g^[l], the activation code, and the buffers of the derivative products: ż^[l], ȧ^[l], σ''(z^[l]),
  *   ġ^[l] and a scratch vector h^[l]; one unused word; then, as f64 at bytes 56 and 64, the activation's
- *   parameters p1, p2 (activation.ts).
+ *   parameters p1, p2 (activation.ts); then at bytes 72 and 76 the scratch vector P of this layer's
+ *   backward pass and the row where its sum is halved (0: not halved; matvec.ts's denseBack).
  *
  *   forward   a^[l] = σ(W^[l] a^[l-1] + b^[l]),  s^[l] = σ'(z^[l])          l = 2..L, a^[1] = x
  *   backward  g^[L] given;  g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]  l = L-1..2;  result (W^[2])ᵀ g^[2]
@@ -34,8 +35,10 @@ const G_DOT: usize = 44;
 const H: usize = 48;
 const P1: usize = 56;
 const P2: usize = 64;
+const PART: usize = 72;
+const HALF: usize = 76;
 /** Bytes of one layer's entry in a plan (a multiple of 8, so p1 and p2 stay aligned). */
-export const PLAN_BYTES: usize = 72;
+export const PLAN_BYTES: usize = 80;
 
 // @ts-ignore: decorator
 @inline function word(p: usize, field: usize): usize {
@@ -64,10 +67,16 @@ function backwardFrom<T>(plan: usize, count: i32, top: usize, out: usize): usize
   let g = top;
   for (let i = count - 1; i >= 1; i--) {
     const below = p - PLAN_BYTES;
-    g = denseBack<T>(word(below, G), word(p, W), g, word(below, S), count32(p, ROWS), count32(p, STRIDE));
+    g = back<T>(p, word(below, G), g, word(below, S));
     p = below;
   }
-  return denseBack<T>(out, word(p, W), g, 0, count32(p, ROWS), count32(p, STRIDE));
+  return back<T>(p, out, g, 0);
+}
+
+/** denseBack of the layer whose plan entry is at p: gOut = ((W^[l])ᵀ g) ⊙ s, halved as the plan says. */
+// @ts-ignore: decorator
+@inline function back<T>(p: usize, gOut: usize, g: usize, s: usize): usize {
+  return denseBack<T>(gOut, word(p, W), g, s, count32(p, ROWS), count32(p, STRIDE), word(p, PART), count32(p, HALF));
 }
 
 /** ∇ₓ a^[L](x) into grad (n_L must be 1): forward, then backward from g^[L] = σ'(z^[L]). */
@@ -120,10 +129,8 @@ export function hvpNet<T>(plan: usize, count: i32, x: usize, u: usize, out: usiz
   multiplyInto<T>(gDot, word(p, S2), word(p, Z_DOT), count32(p, ROWS));
   for (let i = count - 1; i >= 1; i--) {
     const below = p - PLAN_BYTES;
-    const rows = count32(p, ROWS);
-    const stride = count32(p, STRIDE);
-    const h = denseBack<T>(word(below, H), word(p, W), g, 0, rows, stride);
-    gDot = denseBack<T>(word(below, G_DOT), word(p, W), gDot, word(below, S), rows, stride);
+    const h = back<T>(p, word(below, H), g, 0);
+    gDot = back<T>(p, word(below, G_DOT), gDot, word(below, S));
     const n = count32(below, ROWS);
     const size = sizeof<T>();
     const s2 = word(below, S2), zDot = word(below, Z_DOT);
@@ -135,7 +142,7 @@ export function hvpNet<T>(plan: usize, count: i32, x: usize, u: usize, out: usiz
     multiplyInto<T>(g, h, word(below, S), n);
     p = below;
   }
-  return denseBack<T>(out, word(p, W), gDot, 0, count32(p, ROWS), count32(p, STRIDE));
+  return back<T>(p, out, gDot, 0);
 }
 
 /** out = a ⊙ b over n elements (out may be a). */

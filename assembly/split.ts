@@ -5,8 +5,13 @@
  *
  *   forward   rows [r0, r1) of a^[l] = σ(W^[l] a^[l-1] + b^[l]): matvec.ts's dense on W + r0·rowBytes
  *             (no kernel here; r0 a multiple of 4, so the 4-row blocks are those of one thread)
- *   backward  columns [c0, c1) of g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]: denseBackCols below, which is
- *             matvec.ts's denseBack with the row stride of W apart from the width it sweeps
+ *   backward  a layer whose sum denseBack halves (half > 0): rows [half, rows) into g^[l] and rows
+ *             [0, half) into the scratch P, on two threads (backRowsF32/F64: matvec.ts's backRows, each
+ *             sweeping whole rows), then g^[l] = (P + g^[l]) ⊙ s^[l] by ranges of entries (backCombineF32/F64)
+ *             as the next phase's chunks come to read them;
+ *             any other layer: columns [c0, c1) of g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l]: denseBackCols
+ *             below, which is matvec.ts's denseBack (half = 0) with the row stride of W apart from the
+ *             width it sweeps
  *
  * Every output element of denseBack is a sum over the rows k of W in a fixed order (last rows one at a
  * time, then blocks of four from the top down; rows 0 → n−1 in the scalar build), lane by lane, so a
@@ -14,6 +19,8 @@
  * with denseBack and rowsTimes4 in matvec.ts: any change to their order of operations (or to madd) must
  * be made here too, or the pool's results stop equalling one thread's (tests/split.test.ts checks).
  */
+
+import { backCombine, backRows } from "./matvec";
 
 /** acc + w·x, exactly as matvec.ts's madd (relaxed_madd in the relaxed build). */
 // @ts-ignore: decorator
@@ -116,4 +123,24 @@ export function denseBackColsF32(gOut: usize, w: usize, g: usize, s: usize, rows
 /** denseBackCols<f64>. */
 export function denseBackColsF64(gOut: usize, w: usize, g: usize, s: usize, rows: i32, stride: i32, width: i32): usize {
   return denseBackCols<f64>(gOut, w, g, s, rows, stride, width);
+}
+/** backRows<f32>: gOut = Σ_k g_k·W[k,:] over `rows` rows, one thread's order (matvec.ts). */
+export function backRowsF32(gOut: usize, w: usize, g: usize, rows: i32, cols: i32): usize {
+  backRows<f32>(gOut, w, g, rows, cols);
+  return gOut;
+}
+/** backRows<f64>. */
+export function backRowsF64(gOut: usize, w: usize, g: usize, rows: i32, cols: i32): usize {
+  backRows<f64>(gOut, w, g, rows, cols);
+  return gOut;
+}
+/** backCombine<f32>: g = (part + g) ⊙ s over `count` elements (s = 0: part + g). */
+export function backCombineF32(g: usize, part: usize, s: usize, count: i32): usize {
+  backCombine<f32>(g, part, s, count);
+  return g;
+}
+/** backCombine<f64>. */
+export function backCombineF64(g: usize, part: usize, s: usize, count: i32): usize {
+  backCombine<f64>(g, part, s, count);
+  return g;
 }

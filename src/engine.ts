@@ -12,10 +12,14 @@ import { MLP, type VectorOf } from "./network.js";
 export interface Kernels {
   denseF32(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, act: number, p1: number, p2: number): number;
   denseF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, act: number, p1: number, p2: number): number;
-  denseBackF32(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
-  denseBackF64(gOut: number, w: number, g: number, s: number, rows: number, cols: number): number;
+  denseBackF32(gOut: number, w: number, g: number, s: number, rows: number, cols: number, part: number, half: number): number;
+  denseBackF64(gOut: number, w: number, g: number, s: number, rows: number, cols: number, part: number, half: number): number;
   denseBackColsF32(gOut: number, w: number, g: number, s: number, rows: number, stride: number, width: number): number;
   denseBackColsF64(gOut: number, w: number, g: number, s: number, rows: number, stride: number, width: number): number;
+  backRowsF32(gOut: number, w: number, g: number, rows: number, cols: number): number;
+  backRowsF64(gOut: number, w: number, g: number, rows: number, cols: number): number;
+  backCombineF32(g: number, part: number, s: number, count: number): number;
+  backCombineF64(g: number, part: number, s: number, count: number): number;
   gemmF32(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, stride: number, mb: number, act: number, p1: number, p2: number): number;
   gemmF64(aOut: number, sOut: number, w: number, b: number, aIn: number, rows: number, cols: number, stride: number, mb: number, act: number, p1: number, p2: number): number;
   gemmTF32(gOut: number, w: number, g: number, s: number, rows: number, cols: number, stride: number, mb: number): number;
@@ -51,6 +55,10 @@ export const KERNEL_EXPORTS: readonly (keyof Kernels)[] = [
   "denseBackF64",
   "denseBackColsF32",
   "denseBackColsF64",
+  "backRowsF32",
+  "backRowsF64",
+  "backCombineF32",
+  "backCombineF64",
   "gemmF32",
   "gemmF64",
   "gemmTF32",

@@ -9,6 +9,8 @@
  *   for l = 2..L:
  *     W^[l]  n_l × stride_{l-1}, row-major [out][in], padding columns 0
  *     b^[l], a^[l], s^[l] = σ'(z^[l]), g^[l], ż^[l], ȧ^[l], σ''(z^[l]), ġ^[l], h^[l]   stride_l each
+ *   P0, P1   if a layer's backward is halved (backwardHalf): scratch of the longest stride; layer l
+ *            uses P_(l mod 2), so a split call's phase can write its P while the next reads the last
  * where stride_l = n_l rounded up to whole 16-byte vectors (4 f32 or 2 f64), plus one more vector when
  * that is a multiple of 1 KiB (against cache-set aliasing). Padding is zero and the kernels never write
  * it, so padded columns contribute exact zeros to every sum.
@@ -46,6 +48,10 @@ export interface LayerLayout {
   s2: number;
   gDot: number;
   h: number;
+  /** The backward sums rows [half, rows) and [0, half) apart, then adds them; 0: one sum (backwardHalf). */
+  half: number;
+  /** The scratch vector P of that sum; 0 when half is 0. */
+  part: number;
 }
 
 /** Where a network's buffers live. */
@@ -64,8 +70,21 @@ export interface NetworkLayout {
 
 /** u32 words per layer in a plan (assembly/network.ts reads them): rows, stride, w, b, a, s, g,
  * activation code, zDot, aDot, s2, gDot, h, one unused word, then the activation's parameters p1 and p2
- * as two f64 (words 14–17; entries are 72 bytes, so both stay 8-byte aligned). */
-export const PLAN_WORDS = 18;
+ * as two f64 (words 14–17, 8-byte aligned), then part and half (words 18, 19; entries are 80 bytes). */
+export const PLAN_WORDS = 20;
+
+/** Weight bytes from which a layer's backward is halved (backwardHalf); the pool shares layers from 64 KiB. */
+export const HALF_BACKWARD_BYTES = 16 * 1024;
+
+/**
+ * Where a layer's backward splits its sum over rows (assembly/matvec.ts's denseBack), so two threads can
+ * each sweep whole rows of W and give one thread's bits: a multiple of 4 near rows / 2, or 0 (one sum)
+ * under HALF_BACKWARD_BYTES or 5 rows. Shape and precision alone decide, so every pool sums as createMLP.
+ */
+export function backwardHalf(rows: number, stride: number, elementBytes: number): number {
+  if (rows < 5 || rows * stride * elementBytes < HALF_BACKWARD_BYTES) return 0;
+  return 4 * Math.round(rows / 8);
+}
 
 /** Writes the plan for `layout` (activation code and parameters p1, p2 per layer) into memory. */
 export function writePlan(
@@ -80,6 +99,7 @@ export function writePlan(
     const entry = [layer.rows, layer.stride, layer.w, layer.b, layer.a, layer.s, layer.g, codes[i]];
     entry.push(layer.zDot, layer.aDot, layer.s2, layer.gDot, layer.h);
     words.set(entry, i * PLAN_WORDS);
+    words.set([layer.part, layer.half], i * PLAN_WORDS + 18);
     f64[(i * PLAN_WORDS + 14) / 2] = params[i]?.p1 ?? 0;
     f64[(i * PLAN_WORDS + 16) / 2] = params[i]?.p2 ?? 0;
   });
@@ -131,7 +151,14 @@ export function planLayout(sizes: readonly number[], precision: Precision, base 
       gDot: take(stride(rows)),
       // h^[l] = (W^[l+1])ᵀ g^[l+1] has n_l entries but is written over the padded stride of W^[l+1].
       h: take(stride(rows)),
+      half: backwardHalf(rows, padded, elementBytes),
+      part: 0,
     });
+  }
+  if (layers.some((layer) => layer.half > 0)) {
+    const longest = Math.max(...layers.map((layer) => layer.stride));
+    const parts = [take(longest), take(longest)];
+    for (const [i, layer] of layers.entries()) if (layer.half > 0) layer.part = parts[i % 2];
   }
   return { bytes: at - base, elementBytes, plan, x, u, grad, layers };
 }

@@ -14,8 +14,8 @@
  * ≈ 80 µs, so only batches with enough work per thread are split (see MLPPoolOptions.minRowsPerThread).
  *
  * Single inputs (gradient, valueAndGradient, vjp) of a large network are split the other way, inside
- * every layer: rows of the forward pass, columns of the backward pass, in chunks the threads take as
- * they come free, synchronised through Atomics on the shared memory, not messages (split.ts).
+ * every layer: rows forward; backward, a large layer's two halves of rows, else columns; in chunks the
+ * threads take as they come free, synchronised through Atomics on the shared memory (split.ts).
  */
 import { badBatchValue, type BatchRunner } from "./batch.js";
 import type { Engine } from "./engine.js";
@@ -25,7 +25,7 @@ import { BATCH_BLOCK, planBlock } from "./memory.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { BatchJob, BatchMethod, GradientOfOptions, MLP, Vector, VectorOf } from "./network.js";
 import type { JobKind, WorkerFailure, WorkerJob, WorkerReply, WorkerStart } from "./pool-worker.js";
-import { MIN_SHARED_LAYER_BYTES, controlBytes, SplitControl, schedule, splitTask, type SplitJob, type SplitTask } from "./split.js";
+import { MIN_SHARED_LAYER_BYTES, controlBytes, finishHalves, SplitControl, schedule, splitTask, type SplitJob, type SplitTask } from "./split.js";
 
 /** Options of createMLPPool; S is the type of the spec (MLPSpec<P> types the results by precision). */
 export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
@@ -304,9 +304,10 @@ export class MLPPool<P extends Precision = Precision> {
     for (let phase = 0; phase < chunks.length; phase++) {
       if (phase > 0) {
         if (phase === count && serialTop) this.network.splitTop();
+        finishHalves(this.task, chunks, phase);
         control.release(phase);
       }
-      control.take(this.task, phase, chunks[phase], gTop);
+      control.take(this.task, phase, chunks, gTop);
       // Block or spin briefly for the chunks workers hold, then let the event loop run: a worker's death
       // is only reported there.
       while (!control.wait(phase, chunks[phase], SPLIT_WAIT_MS)) {
@@ -323,6 +324,8 @@ export class MLPPool<P extends Precision = Precision> {
         }
       }
     }
+    // ∇ₓ = (W^[2])ᵀ g^[2] may still be the two halves of its rows.
+    finishHalves(this.task, chunks, chunks.length);
   }
 
   /**

@@ -6,9 +6,12 @@
  *   forward   phase l (l = 0..L−2, layer l + 2): chunks of rows [r_c, r_{c+1}) of a^[l] = σ(W^[l] a^[l-1] + b^[l])
  *             and s^[l] (matvec.ts's dense on a row range; r_c multiples of 4, so the 4-row blocks, and
  *             with them every bit of the result, are those of one thread)
- *   backward  then, from the top: chunks of columns [c_c, c_{c+1}) of g^[l] = ((W^[l+1])ᵀ g^[l+1]) ⊙ s^[l],
- *             and last of ∇ₓ = (W^[2])ᵀ g^[2] (assembly/split.ts's denseBackCols: for each column the same
- *             sum, in the same order, as one thread's denseBack)
+ *   backward  then, from the top: a layer whose backward sum is halved (layer.half, memory.ts) is two
+ *             chunks, rows [half, n) into g^[l]'s buffer and rows [0, half) into P (backRows), and
+ *             g^[l] = (P + g^[l]) ⊙ s^[l] (backCombine) is added by the chunks of the next phase, each for
+ *             the entries it reads, else by the main thread between phases (finishHalves); a third
+ *             thread idles in such a phase. Other layers: chunks of columns of g^[l]
+ *             (assembly/split.ts's denseBackCols: per column one thread's sum, in its order)
  *
  * A phase is cut into chunks (forward 4 per thread, backward 1: see CHUNKS_PER_THREAD), and threads take chunks as they come free
  * (compare-and-swap on a counter), so a worker that starts late does less and nobody waits for it to
@@ -100,7 +103,7 @@ const BACKWARD_CHUNKS_PER_THREAD = 1;
 /**
  * Chunks of each phase of a call on T threads: the forward layers, then the backward ones (phase p is
  * forward for p < layers, else layer 2·layers − 1 − p backward); 1 for a layer small enough for the main
- * thread alone (workers take no part in those).
+ * thread alone (workers take no part in those); 2 for the backward phase of a layer whose sum is halved.
  */
 export function schedule(layout: NetworkLayout, T: number, minLayerBytes: number): number[] {
   const count = layout.layers.length;
@@ -110,9 +113,32 @@ export function schedule(layout: NetworkLayout, T: number, minLayerBytes: number
     const units = Math.ceil((p < count ? layer.rows : layer.stride) / 4);
     const small = T === 1 || layer.rows * layer.stride * layout.elementBytes < minLayerBytes;
     const perThread = p < count ? CHUNKS_PER_THREAD : BACKWARD_CHUNKS_PER_THREAD;
-    chunks.push(small ? 1 : Math.max(1, Math.min(units, perThread * T)));
+    if (small) chunks.push(1);
+    else if (p >= count && layer.half > 0) chunks.push(2);
+    else chunks.push(Math.max(1, Math.min(units, perThread * T)));
   }
   return chunks;
+}
+
+/** Whether phase p is a backward phase that sums the two halves of its rows as two chunks (its result then awaits backCombine). */
+function inHalves(layout: NetworkLayout, chunks: readonly number[], p: number): boolean {
+  const count = layout.layers.length;
+  return p >= count && p < chunks.length && chunks[p] === 2 && layout.layers[2 * count - 1 - p].half > 0;
+}
+
+/**
+ * The main thread's step before it releases phase p (p = chunks.length: after the last): if phase p − 1
+ * left its result as two halves and phase p does not add them chunk by chunk, adds them (g = (P + g) ⊙ s).
+ */
+export function finishHalves(task: SplitTask, chunks: readonly number[], p: number): void {
+  const { layout } = task;
+  if (!inHalves(layout, chunks, p - 1) || inHalves(layout, chunks, p)) return;
+  const layers = layout.layers;
+  const i = 2 * layers.length - p;
+  const layer = layers[i];
+  const out = i > 0 ? layers[i - 1].g : layout.grad;
+  const s = i > 0 ? layers[i - 1].s : 0;
+  (task.precision === "f32" ? task.kernels.backCombineF32 : task.kernels.backCombineF64)(out, layer.part, s, layer.stride);
 }
 
 /** [from, to) of chunk c of C over `n` items, in whole units of 4 (the last chunk ends at n). */
@@ -121,13 +147,14 @@ function range(n: number, c: number, C: number): [number, number] {
   return [Math.min(n, 4 * Math.floor((units * c) / C)), Math.min(n, 4 * Math.floor((units * (c + 1)) / C))];
 }
 
-/** Chunk c of C of phase `phase`, the backward pass starting from g^[L] at gTop. */
-export function runChunk(task: SplitTask, phase: number, gTop: number, c: number, C: number): void {
+/** Chunk c of phase `phase` (of chunks[phase]), the backward pass starting from g^[L] at gTop. */
+export function runChunk(task: SplitTask, chunks: readonly number[], phase: number, gTop: number, c: number): void {
   const { layout, kernels } = task;
   const f32 = task.precision === "f32";
   const e = f32 ? 4 : 8;
   const layers = layout.layers;
   const count = layers.length;
+  const C = chunks[phase];
   if (phase < count) {
     const layer = layers[phase];
     const [r0, r1] = range(layer.rows, c, C);
@@ -140,13 +167,29 @@ export function runChunk(task: SplitTask, phase: number, gTop: number, c: number
   }
   const i = 2 * count - 1 - phase;
   const layer = layers[i];
+  const g = i === count - 1 ? gTop : layer.g;
+  const out = i > 0 ? layers[i - 1].g : layout.grad;
+  const s = i > 0 ? layers[i - 1].s : 0;
+  if (C === 1) {
+    (f32 ? kernels.denseBackF32 : kernels.denseBackF64)(out, layer.w, g, s, layer.rows, layer.stride, layer.part, layer.half);
+    return;
+  }
+  if (inHalves(layout, chunks, phase)) {
+    const half = layer.half;
+    const [r0, r1] = c === 0 ? [half, layer.rows] : [0, half];
+    if (inHalves(layout, chunks, phase - 1)) {
+      // g is still two halves: add the entries this chunk reads (chunk 0: and the padding).
+      const above = layers[i + 1];
+      const [e0, e1] = c === 0 ? [half, above.stride] : [0, half];
+      (f32 ? kernels.backCombineF32 : kernels.backCombineF64)(g + e0 * e, above.part + e0 * e, layer.s + e0 * e, e1 - e0);
+    }
+    (f32 ? kernels.backRowsF32 : kernels.backRowsF64)(c === 0 ? out : layer.part, layer.w + r0 * e * layer.stride, g + r0 * e, r1 - r0, layer.stride);
+    return;
+  }
   const [c0, c1] = range(layer.stride, c, C);
   if (c1 <= c0) return;
   const at = c0 * e;
-  const g = i === count - 1 ? gTop : layer.g;
-  const out = i > 0 ? layers[i - 1].g : layout.grad;
-  const s = i > 0 ? layers[i - 1].s + at : 0;
-  (f32 ? kernels.denseBackColsF32 : kernels.denseBackColsF64)(out + at, layer.w + at, g, s, layer.rows, layer.stride, c1 - c0);
+  (f32 ? kernels.denseBackColsF32 : kernels.denseBackColsF64)(out + at, layer.w + at, g, s === 0 ? 0 : s + at, layer.rows, layer.stride, c1 - c0);
 }
 
 /** The message that starts a split call on a worker that is not parked. */
@@ -189,16 +232,16 @@ function waitWhile(words: Int32Array, at: number, value: number, ms: number, sto
  * Takes chunks of phase p of call `call` until none is left, running each; false if the call has ended.
  * Any thread may run any chunk: chunk boundaries, not threads, decide what each kernel call computes.
  */
-function takeChunks(task: SplitTask, words: Int32Array, call: number, p: number, chunks: number, gTop: number): boolean {
+function takeChunks(task: SplitTask, words: Int32Array, call: number, p: number, chunks: readonly number[], gTop: number): boolean {
   const next = HEADER_WORDS + 2 * p + NEXT;
   const mine = tag(call);
   for (;;) {
     const v = Atomics.load(words, next);
     if ((v & ~0xffff) !== mine) return false;
     const c = v & 0xffff;
-    if (c >= chunks) return true;
+    if (c >= chunks[p]) return true;
     if (Atomics.compareExchange(words, next, v, v + 1) !== v) continue;
-    runChunk(task, p, gTop, c, chunks);
+    runChunk(task, chunks, p, gTop, c);
     Atomics.add(words, HEADER_WORDS + 2 * p + DONE, 1);
     Atomics.notify(words, HEADER_WORDS + 2 * p + DONE);
   }
@@ -219,7 +262,7 @@ function serveCall(task: SplitTask, words: Int32Array): boolean {
       if (waited > WORKER_PATIENCE_MS) return false;
       waitWhile(words, GO, go, 50, stopped);
     }
-    if (!takeChunks(task, words, call, p, chunks[p], gTop)) return false;
+    if (!takeChunks(task, words, call, p, chunks, gTop)) return false;
   }
   return true;
 }
@@ -285,8 +328,8 @@ export class SplitControl {
     return this.call;
   }
 
-  /** The main thread's chunks of phase p (as many as it can take). */
-  take(task: SplitTask, p: number, chunks: number, gTop: number): void {
+  /** The main thread's chunks of phase p (as many as it can take) of a call scheduled as `chunks`. */
+  take(task: SplitTask, p: number, chunks: readonly number[], gTop: number): void {
     takeChunks(task, this.words, this.call, p, chunks, gTop);
   }
 

@@ -54,9 +54,9 @@ for (const { name, engine } of builds) {
           }
 
           const wtg = Array.from({ length: cols }, (_, j) => W.reduce((sum, row, i) => sum + row[j] * g[i], 0));
-          denseBack(gOut, w, gIn, 0, rows, stride);
+          denseBack(gOut, w, gIn, 0, rows, stride, 0, 0);
           closeTo(view.subarray(gOut / size, gOut / size + stride), [...wtg, ...new Array(stride - cols).fill(0)], tol, `Wᵀg ${where}`);
-          denseBack(gOut, w, gIn, sIn, rows, stride);
+          denseBack(gOut, w, gIn, sIn, rows, stride, 0, 0);
           closeTo(view.subarray(gOut / size, gOut / size + cols), wtg.map((v, j) => v * s[j]), tol, `(Wᵀg)⊙s ${where}`);
           engine.arena.release(base, bytes);
         }

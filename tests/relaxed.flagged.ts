@@ -130,9 +130,30 @@ test("a pool on the relaxed build: its threads build is derived from the relaxed
   }
 });
 
+test("backCombine on the relaxed build is unfused: g = (P + g) ⊙ s with two roundings, as in every build", () => {
+  const combine = relaxed.kernels.backCombineF32;
+  const random = rng(33);
+  const base = relaxed.arena.alloc(3 * 68 * 4, "backCombine test");
+  const view = new Float32Array(relaxed.memory.buffer);
+  const [g, p, s] = [base, base + 68 * 4, base + 2 * 68 * 4];
+  const P = Array.from({ length: 68 }, () => Math.fround(normal(random) * 1e3));
+  const G = P.map((v) => Math.fround(-v + normal(random)));
+  const S = Array.from({ length: 68 }, () => Math.fround(random() * 3 + 0.1));
+  view.set(G, g / 4);
+  view.set(P, p / 4);
+  view.set(S, s / 4);
+  combine(g, p, s, 68);
+  for (let j = 0; j < 68; j++) {
+    const want = Math.fround(Math.fround(P[j] + G[j]) * S[j]);
+    if (!Object.is(view[g / 4 + j], want)) assert.unreachable(`backCombine[${j}] = ${view[g / 4 + j]}, expected ${want}`);
+  }
+  relaxed.arena.release(base, 3 * 68 * 4);
+});
+
 test("pool.gradient split over 2 and 3 threads on the relaxed build equals one relaxed thread bit for bit (denseBackCols's FMA too)", async () => {
   for (const precision of ["f32", "f64"] as const) {
     // Rows 259 and 7 leave 3 rows after the 4-row blocks: the backward's tail rows use madd (FMA here).
+    // 259 × 68 weights are halved (rows [128, 259) and [0, 128) on two threads, then added).
     const c = randomCase([67, 259, 7, 1], ["sigmoid", "gelu", "tanh"], precision, 78);
     const single = relaxed.createMLP(c.spec);
     for (const threads of [2, 3]) {
