@@ -151,7 +151,7 @@ const COLD_START_FUNCTIONS = [
   // init.ts
   "requireWebAssembly", "hasSimd", "hasRelaxedSimd", "decodeBase64", "unpack", "compileEmbedded", "compileBytes", "createEngine", "init", "isOptions", "getEngine", "createMLP",
   // engine.ts, memory.ts, errors.ts
-  "checkKernelExports", "alignUp", "planLayout", "writePlan", "count",
+  "checkKernelExports", "alignUp", "planLayout", "backwardHalf", "writePlan", "count",
   // model.ts, activation.ts
   "checkSpec", "checkSizes", "own", "arrayLength", "element", "checkActivations", "isActivationName", "resolve", "make",
   "checkLayer", "checkParameters", "isNumericTypedArray", "snapshot", "copyFast",
