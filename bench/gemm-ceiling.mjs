@@ -150,8 +150,8 @@ export function buildGemmCeilingModule(precision, passes, pages) {
  * The gemm ceiling for a network (shapes.mjs), checked once against plain JS: { run(blocks), error, mb }.
  * Options: mb (samples per block, multiple of 4·V lanes' worth; 64), rows R (4) and vectors V (2) of the
  * forward tile, backRows / backVectors of the backward tile (default the forward's), strides (mlpgrad's;
- * paddedStride by default), kBlock (the backward's k block; blockForT by default), breakIt (a deliberately
- * wrong module, to see the check fail).
+ * paddedStride by default), kBlock (the backward's k block; blockForT by default), checkColumns (the
+ * samples checked: [0, 1, 5, mb - 1]), breakIt (a deliberately wrong module, to see the check fail).
  */
 export async function createGemmCeiling(net, options = {}) {
   const precision = options.precision ?? "f32";
@@ -205,7 +205,7 @@ export async function createGemmCeiling(net, options = {}) {
   // same chain on |W| and |x| (the scale of the rounding errors). Measured: 2e-14 – 2e-11 for every tile
   // variant on S3–S5; with the backward step deliberately one element short (breakIt) 2e-8 (S4) to 2e-5 (S3).
   let error = 0;
-  for (const c of [0, 1, 5, mb - 1]) {
+  for (const c of options.checkColumns ?? [0, 1, 5, mb - 1]) {
     let z = Array.from({ length: sizes[0] }, (_, j) => view[x / e + j * mb + c]);
     let za = z.map(Math.abs);
     const product = (i, v, abs) => {
