@@ -25,8 +25,11 @@
  *
  * createGemmCeiling(net, { mb, rows, vectors, strides }) copies the weights and an input block, and checks
  * the chain against plain JS sums in f64 on a few sample columns; .run(blocks) runs the chain `blocks`
- * times. `npm run build && node bench/gemm-ceiling.mjs [S3,S4,S5] [--samples 15] [--batch 256]` times the
- * tile variants interleaved with the f32x4 peak loop (peak.mjs) and this build's gradientBatch.
+ * times, .forward(blocks) its forward passes alone.
+ * `npm run build && node bench/gemm-ceiling.mjs [S3,S4,S5] [--samples 15] [--batch 256] [--split] [--break]`
+ * times the tile variants interleaved with the f32x4 peak loop (peak.mjs) and this build's gradientBatch
+ * (--split: also the default tile's forward alone beside mlpgrad's forwardBatch; --break: shows the check
+ * failing on a deliberately wrong module). Figures: docs/batch-ceiling.md.
  */
 import { HEADER, name, OP, SECTION, section, simd, sleb, TYPE, uleb, vector } from "./wasm-encoding.mjs";
 import { paddedStride } from "./floor.mjs";
@@ -58,7 +61,7 @@ export function blockForT(rowBytes, mbBytes) {
  * memory.fill of out when there is more than one block). R × V register tiles, rows past the last
  * whole tile in one tile of outRows % R rows.
  */
-function passCode(t, { out, w, x, outRows, K, wr, ws, mbBytes, kBlock, R, V }) {
+function passCode(t, { out, w, x, outRows, K, wr, ws, mbBytes, kBlock, R, V, rowAdds }) {
   // Locals: i32 0 PW, 1 PX, 2 END, 3 O, 4 RW (W at the row block), 5 NR, 6 KW, 7 KX, 8 NK; v128 from 9.
   const PW = 0, PX = 1, END = 2, O = 3, RW = 4, NR = 5, KW = 6, KX = 7, NK = 8, VB = 9;
   const ACC = (r, v) => VB + r * V + v;
@@ -84,7 +87,9 @@ function passCode(t, { out, w, x, outRows, K, wr, ws, mbBytes, kBlock, R, V }) {
       ops.push(OP.loop, TYPE.void);
       for (let v = 0; v < V; v++) ops.push(...get(PX), ...load(c + 16 * v), ...set(XV(v)));
       for (let r = 0; r < rows; r++) {
-        ops.push(...get(PW), ...simd(t.splatLoad), t.bytes === 4 ? 2 : 3, ...uleb(r * wr), ...set(WS));
+        // rowAdds: each row's address computed with an add (as gemm's tile must, rowBytes being an argument).
+        if (rowAdds && r > 0) ops.push(...get(PW), ...i32(r * wr), OP.i32_add, ...simd(t.splatLoad), t.bytes === 4 ? 2 : 3, 0, ...set(WS));
+        else ops.push(...get(PW), ...simd(t.splatLoad), t.bytes === 4 ? 2 : 3, ...uleb(r * wr), ...set(WS));
         for (let v = 0; v < V; v++) ops.push(...get(ACC(r, v)), ...get(WS), ...get(XV(v)), ...simd(t.mul), ...simd(t.add), ...set(ACC(r, v)));
       }
       ops.push(...get(PW), ...i32(ws), OP.i32_add, ...set(PW));
@@ -122,10 +127,10 @@ function passCode(t, { out, w, x, outRows, K, wr, ws, mbBytes, kBlock, R, V }) {
 
 /**
  * Bytes of the gemm-ceiling module for passes [{ out, w, x, outRows, K, wr, ws, mbBytes, kBlock, R, V }]
- * (byte addresses constant) with its own memory of `pages` pages: exports memory and chain(blocks), which
- * runs every pass in order `blocks` times.
+ * (byte addresses constant) with its own memory of `pages` pages: exports memory, chain(blocks), which
+ * runs every pass in order `blocks` times, and forward(blocks), the first `forwardPasses` only.
  */
-export function buildGemmCeilingModule(precision, passes, pages) {
+export function buildGemmCeilingModule(precision, passes, pages, forwardPasses = 0) {
   const t = LANES[precision];
   const bodies = passes.map((p) => {
     const { code, vectors } = passCode(t, p);
@@ -136,12 +141,17 @@ export function buildGemmCeilingModule(precision, passes, pages) {
   passes.forEach((_, i) => chain.push(CALL, ...uleb(i)));
   chain.push(OP.local_get, 0, OP.i32_const, 1, OP.i32_sub, OP.local_set, 0, OP.br, 0, OP.end, OP.end, OP.end);
   bodies.push(chain);
+  // forward(blocks): the first `forwardPasses` passes only.
+  const forward = [0, OP.block, TYPE.void, OP.loop, TYPE.void, OP.local_get, 0, OP.i32_eqz, OP.br_if, 1];
+  for (let i = 0; i < forwardPasses; i++) forward.push(CALL, ...uleb(i));
+  forward.push(OP.local_get, 0, OP.i32_const, 1, OP.i32_sub, OP.local_set, 0, OP.br, 0, OP.end, OP.end, OP.end);
+  bodies.push(forward);
   return new Uint8Array([
     ...HEADER,
     ...section(SECTION.type, vector([[TYPE.func, 0, 0], [TYPE.func, 1, TYPE.i32, 0]])),
-    ...section(SECTION.function, vector([...passes.map(() => [0]), [1]])),
+    ...section(SECTION.function, vector([...passes.map(() => [0]), [1], [1]])),
     ...section(SECTION.memory, vector([[0x00, ...uleb(pages)]])),
-    ...section(SECTION.export, vector([[...name("chain"), 0x00, ...uleb(passes.length)], [...name("memory"), 0x02, 0]])),
+    ...section(SECTION.export, vector([[...name("chain"), 0x00, ...uleb(passes.length)], [...name("forward"), 0x00, ...uleb(passes.length + 1)], [...name("memory"), 0x02, 0]])),
     ...section(SECTION.code, vector(bodies.map((b) => [...uleb(b.length), ...b]))),
   ]);
 }
@@ -150,7 +160,8 @@ export function buildGemmCeilingModule(precision, passes, pages) {
  * The gemm ceiling for a network (shapes.mjs), checked once against plain JS: { run(blocks), error, mb }.
  * Options: mb (samples per block, multiple of 4·V lanes' worth; 64), rows R (4) and vectors V (2) of the
  * forward tile, backRows / backVectors of the backward tile (default the forward's), strides (mlpgrad's;
- * paddedStride by default), kBlock (the backward's k block; blockForT by default), checkColumns (the
+ * paddedStride by default), kBlock (the backward's k block; blockForT by default), rowAdds (the forward's
+ * row addresses by i32.add, not memarg offsets), checkColumns (the
  * samples checked: [0, 1, 5, mb - 1]), breakIt (a deliberately wrong module, to see the check fail).
  */
 export async function createGemmCeiling(net, options = {}) {
@@ -179,7 +190,7 @@ export async function createGemmCeiling(net, options = {}) {
   layers.forEach((layer, i) => (layer.gIn = i + 1 < layers.length ? layers[i + 1].gOut : layer.zOut));
   const passes = [];
   for (const layer of layers) {
-    passes.push({ out: layer.zOut, w: layer.w, x: layer.xIn, outRows: layer.rows, K: layer.cols, wr: layer.rowBytes, ws: e, mbBytes, kBlock: layer.cols, R, V });
+    passes.push({ out: layer.zOut, w: layer.w, x: layer.xIn, outRows: layer.rows, K: layer.cols, wr: layer.rowBytes, ws: e, mbBytes, kBlock: layer.cols, R, V, rowAdds: options.rowAdds });
   }
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i];
@@ -188,7 +199,7 @@ export async function createGemmCeiling(net, options = {}) {
     passes.push({ out: layer.gOut, w: layer.w, x: layer.gIn, outRows: layer.cols, K: layer.rows, wr: e, ws: layer.rowBytes - (options.breakIt ? e : 0), mbBytes, kBlock, R: RB, V: VB });
   }
   const pages = Math.ceil(at / PAGE_BYTES) + 1;
-  const bytes = buildGemmCeilingModule(precision, passes, pages);
+  const bytes = buildGemmCeilingModule(precision, passes, pages, layers.length);
   if (!WebAssembly.validate(bytes)) throw new Error(`gemm ceiling module (${precision}) does not validate`);
   const { exports } = await WebAssembly.instantiate(await WebAssembly.compile(bytes));
   const view = new (precision === "f64" ? Float64Array : Float32Array)(exports.memory.buffer);
@@ -229,7 +240,7 @@ export async function createGemmCeiling(net, options = {}) {
     if (!(err <= (precision === "f64" ? 1e-15 : 1e-9))) throw new Error(`gemm ceiling (${precision}, column ${c}) off by ${err} of the chain on |W|, |x| (got ${got.slice(0, 3)}, want ${g.slice(0, 3)})`);
     error = Math.max(error, err);
   }
-  return { run: (blocks) => exports.chain(blocks), error, mb, bytes: bytes.length };
+  return { run: (blocks) => exports.chain(blocks), forward: (blocks) => exports.forward(blocks), error, mb, bytes: bytes.length };
 }
 
 /** Tile variants timed by the script (forward R×V, backward R×V); the first is the default. */
@@ -238,6 +249,7 @@ export const VARIANTS = {
   "2×4": { rows: 2, vectors: 4 },
   "6×2": { rows: 6, vectors: 2 },
   "4×2, mb 256": { rows: 4, vectors: 2, mb: 256 },
+  "4×2, forward row addresses by adds (as gemm)": { rows: 4, vectors: 2, rowAdds: true },
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -250,6 +262,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (flag, fallback) => (process.argv.indexOf(flag) > 0 ? process.argv[process.argv.indexOf(flag) + 1] : fallback);
   const SAMPLES = Number(arg("--samples", 15));
   const BATCH = Number(arg("--batch", 256));
+  const SPLIT = process.argv.includes("--split");
   const shapes = (process.argv[2] && !process.argv[2].startsWith("--") ? process.argv[2] : "S3,S4,S5").split(",");
   console.log(`node ${process.version}, load average ${loadavg().map((v) => v.toFixed(2)).join(" ")}, batch ${BATCH}, ${SAMPLES} samples`);
   if (process.argv.includes("--break")) {
@@ -276,6 +289,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const blocks = Math.ceil(BATCH / c.mb);
       parts[`ceiling ${label}`] = () => c.run(blocks);
       flops[`ceiling ${label}`] = blocks * c.mb * flopsPerGradient(net.sizes);
+      if (SPLIT && label === Object.keys(VARIANTS)[0]) {
+        // Forward alone (half the flops), beside mlpgrad's forwardBatch: where the gap is.
+        parts[`ceiling ${label} forward`] = () => c.forward(blocks);
+        flops[`ceiling ${label} forward`] = flops[`ceiling ${label}`] / 2;
+        const values = new Float32Array(BATCH * net.sizes.at(-1));
+        parts["mlpgrad forwardBatch"] = () => mlp.forwardBatch(xs, values);
+        flops["mlpgrad forwardBatch"] = flops["mlpgrad gradientBatch"] / 2;
+      }
     }
     const reps = {};
     for (const [label, run] of Object.entries(parts)) {
