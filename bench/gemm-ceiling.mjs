@@ -61,12 +61,13 @@ export function blockForT(rowBytes, mbBytes) {
  * memory.fill of out when there is more than one block). R × V register tiles, rows past the last
  * whole tile in one tile of outRows % R rows.
  */
-function passCode(t, { out, w, x, outRows, K, wr, ws, mbBytes, kBlock, R, V, rowAdds }) {
+function passCode(t, { out, w, x, outRows, K, wr, ws, mbBytes, kBlock, R, V, rowAdds, panel }) {
   // Locals: i32 0 PW, 1 PX, 2 END, 3 O, 4 RW (W at the row block), 5 NR, 6 KW, 7 KX, 8 NK; v128 from 9.
   const PW = 0, PX = 1, END = 2, O = 3, RW = 4, NR = 5, KW = 6, KX = 7, NK = 8, VB = 9;
   const ACC = (r, v) => VB + r * V + v;
   const XV = (v) => VB + R * V + v;
   const WS = VB + R * V + V;
+  const WP = WS + 1;
   const code = [];
   const get = (i) => [OP.local_get, ...uleb(i)];
   const set = (i) => [OP.local_set, ...uleb(i)];
@@ -74,8 +75,10 @@ function passCode(t, { out, w, x, outRows, K, wr, ws, mbBytes, kBlock, R, V, row
   const load = (offset) => [...simd(V128_LOAD), 4, ...uleb(offset)];
   const accumulate = kBlock < K;
   // One row block's tiles (rows r < rows), for a k block of n steps starting at KW / KX.
-  const rowBlock = (rows, n) => {
+  // In panel mode (forward, R = 4, f32) W's row blocks are copies [k][4 weights], 16 bytes a step.
+  const rowBlock = (rows, n, inPanel = false) => {
     const ops = [];
+    const [wrHere, wsHere] = inPanel ? [t.bytes, 16] : [wr, ws];
     for (let c = 0; c < mbBytes; c += 16 * V) {
       for (let r = 0; r < rows; r++) {
         for (let v = 0; v < V; v++) {
@@ -86,13 +89,18 @@ function passCode(t, { out, w, x, outRows, K, wr, ws, mbBytes, kBlock, R, V, row
       ops.push(...get(RW), ...set(PW), ...get(KX), OP.local_tee, PX, ...i32(n * mbBytes), OP.i32_add, ...set(END));
       ops.push(OP.loop, TYPE.void);
       for (let v = 0; v < V; v++) ops.push(...get(PX), ...load(c + 16 * v), ...set(XV(v)));
+      if (inPanel && panel.shuffle) ops.push(...get(PW), ...load(0), ...set(WP));
       for (let r = 0; r < rows; r++) {
         // rowAdds: each row's address computed with an add (as gemm's tile must, rowBytes being an argument).
-        if (rowAdds && r > 0) ops.push(...get(PW), ...i32(r * wr), OP.i32_add, ...simd(t.splatLoad), t.bytes === 4 ? 2 : 3, 0, ...set(WS));
-        else ops.push(...get(PW), ...simd(t.splatLoad), t.bytes === 4 ? 2 : 3, ...uleb(r * wr), ...set(WS));
+        if (inPanel && panel.shuffle) {
+          // The four weights in one load, each lane splatted by a shuffle.
+          const lanes = [r, r, r, r].flatMap((lane) => [0, 1, 2, 3].map((b) => lane * 4 + b));
+          ops.push(...get(WP), ...get(WP), ...simd(0x0d), ...lanes, ...set(WS));
+        } else if (rowAdds && r > 0) ops.push(...get(PW), ...i32(r * wr), OP.i32_add, ...simd(t.splatLoad), t.bytes === 4 ? 2 : 3, 0, ...set(WS));
+        else ops.push(...get(PW), ...simd(t.splatLoad), t.bytes === 4 ? 2 : 3, ...uleb(r * wrHere), ...set(WS));
         for (let v = 0; v < V; v++) ops.push(...get(ACC(r, v)), ...get(WS), ...get(XV(v)), ...simd(t.mul), ...simd(t.add), ...set(ACC(r, v)));
       }
-      ops.push(...get(PW), ...i32(ws), OP.i32_add, ...set(PW));
+      ops.push(...get(PW), ...i32(wsHere), OP.i32_add, ...set(PW));
       ops.push(...get(PX), ...i32(mbBytes), OP.i32_add, OP.local_tee, PX, ...get(END), I32_NE, OP.br_if, 0, OP.end);
       for (let r = 0; r < rows; r++) for (let v = 0; v < V; v++) ops.push(...get(O), ...get(ACC(r, v)), ...simd(V128_STORE), 4, ...uleb(r * mbBytes + c + 16 * v));
     }
@@ -103,13 +111,14 @@ function passCode(t, { out, w, x, outRows, K, wr, ws, mbBytes, kBlock, R, V, row
     const ops = [];
     const blocks = Math.floor(outRows / R);
     const rest = outRows % R;
-    ops.push(...get(KW), ...set(RW), ...i32(out), ...set(O));
+    ops.push(...(panel ? i32(panel.w) : get(KW)), ...set(RW), ...i32(out), ...set(O));
     if (blocks > 0) {
-      ops.push(...i32(blocks), ...set(NR), OP.loop, TYPE.void, ...rowBlock(R, n));
-      ops.push(...get(RW), ...i32(R * wr), OP.i32_add, ...set(RW), ...get(O), ...i32(R * mbBytes), OP.i32_add, ...set(O));
+      ops.push(...i32(blocks), ...set(NR), OP.loop, TYPE.void, ...rowBlock(R, n, Boolean(panel)));
+      ops.push(...get(RW), ...i32(panel ? K * 16 : R * wr), OP.i32_add, ...set(RW), ...get(O), ...i32(R * mbBytes), OP.i32_add, ...set(O));
       ops.push(...get(NR), ...i32(1), OP.i32_sub, OP.local_tee, NR, OP.br_if, 0, OP.end);
     }
-    if (rest > 0) ops.push(...rowBlock(rest, n));
+    // The rows past the last whole block from W itself (row-major).
+    if (rest > 0) ops.push(...(panel ? [...i32(w + blocks * R * wr), ...set(RW)] : []), ...rowBlock(rest, n));
     return ops;
   };
   if (accumulate) code.push(...i32(out), ...i32(0), ...i32(outRows * mbBytes), 0xfc, 0x0b, 0x00);
@@ -122,7 +131,7 @@ function passCode(t, { out, w, x, outRows, K, wr, ws, mbBytes, kBlock, R, V, row
     code.push(...get(NK), ...i32(1), OP.i32_sub, OP.local_tee, NK, OP.br_if, 0, OP.end);
   }
   if (rest > 0) code.push(...kBlockCode(rest));
-  return { code, vectors: R * V + V + 1 };
+  return { code, vectors: R * V + V + 2 };
 }
 
 /**
@@ -161,7 +170,9 @@ export function buildGemmCeilingModule(precision, passes, pages, forwardPasses =
  * Options: mb (samples per block, multiple of 4·V lanes' worth; 64), rows R (4) and vectors V (2) of the
  * forward tile, backRows / backVectors of the backward tile (default the forward's), strides (mlpgrad's;
  * paddedStride by default), kBlock (the backward's k block; blockForT by default), rowAdds (the forward's
- * row addresses by i32.add, not memarg offsets), checkColumns (the
+ * row addresses by i32.add, not memarg offsets), panel ("splat" | "shuffle": the forward reads a copy of
+ * W in 4-row panels [block][k][4], by four splat loads or one load and four shuffles; f32, rows 4),
+ * checkColumns (the
  * samples checked: [0, 1, 5, mb - 1]), breakIt (a deliberately wrong module, to see the check fail).
  */
 export async function createGemmCeiling(net, options = {}) {
@@ -190,7 +201,10 @@ export async function createGemmCeiling(net, options = {}) {
   layers.forEach((layer, i) => (layer.gIn = i + 1 < layers.length ? layers[i + 1].gOut : layer.zOut));
   const passes = [];
   for (const layer of layers) {
-    passes.push({ out: layer.zOut, w: layer.w, x: layer.xIn, outRows: layer.rows, K: layer.cols, wr: layer.rowBytes, ws: e, mbBytes, kBlock: layer.cols, R, V, rowAdds: options.rowAdds });
+    // panel: a copy of W^[l]'s whole 4-row blocks as [block][k][4] for the forward (f32, R = 4).
+    if (options.panel) layer.panel = take(Math.floor(layer.rows / 4) * layer.cols * 16);
+    const panel = options.panel ? { w: layer.panel, shuffle: options.panel === "shuffle" } : undefined;
+    passes.push({ out: layer.zOut, w: layer.w, x: layer.xIn, outRows: layer.rows, K: layer.cols, wr: layer.rowBytes, ws: e, mbBytes, kBlock: layer.cols, R, V, rowAdds: options.rowAdds, panel });
   }
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i];
@@ -209,6 +223,11 @@ export async function createGemmCeiling(net, options = {}) {
   layers.forEach((layer, i) => {
     const stride = layer.rowBytes / e;
     net.layers[i].weights.forEach((v, k) => (view[layer.w / e + Math.floor(k / layer.cols) * stride + (k % layer.cols)] = v));
+    if (layer.panel) {
+      for (let r = 0; r < Math.floor(layer.rows / 4) * 4; r++) {
+        for (let k = 0; k < layer.cols; k++) view[layer.panel / e + (r >> 2) * layer.cols * 4 + k * 4 + (r & 3)] = net.layers[i].weights[r * layer.cols + k];
+      }
+    }
   });
   exports.chain(1);
   // Plain JS sums in f64 on a few columns: z = W z forward, g = Wᵀ g backward. Without σ the chain's
@@ -250,6 +269,8 @@ export const VARIANTS = {
   "6×2": { rows: 6, vectors: 2 },
   "4×2, mb 256": { rows: 4, vectors: 2, mb: 256 },
   "4×2, forward row addresses by adds (as gemm)": { rows: 4, vectors: 2, rowAdds: true },
+  "4×2, forward on 4-row panels, 4 splat loads": { rows: 4, vectors: 2, panel: "splat" },
+  "4×2, forward on 4-row panels, 1 load + 4 shuffles": { rows: 4, vectors: 2, panel: "shuffle" },
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
