@@ -9,11 +9,14 @@
  * checked, then timed interleaved, and the fastest is its result; the others are reported beside it.
  * With --peak, the SIMD peak loop of peak.mjs (f32x4 or f64x2, by the contender's precision) is timed
  * interleaved with the batch too, so "share of peak" is a ratio from one process and one stretch of
- * time, not from a peak measured while a neighbour on this shared machine was busier or idler.
+ * time, not from a peak measured while a neighbour on this shared machine was busier or idler. For
+ * mlpgrad-f32 the gemm ceiling (gemm-ceiling.mjs: hand-written raw-wasm loops for this network's batch
+ * chain, no σ) is timed in the same rounds too, so the report can say how close any wasm loop gets.
  * Prints one JSON line: status "ok", "FAILED" (a wrong row, not timed) or "ERROR".
  */
 import { finish, parseOptions, quietConsole, readFloat64File, readJob, fail } from "./child-io.mjs";
 import { createContender } from "./contenders/index.mjs";
+import { createGemmCeiling } from "./gemm-ceiling.mjs";
 import { buildPeakModule, flopsPerIteration } from "./peak.mjs";
 import { referenceGradients, worstRowError } from "./reference.mjs";
 import { DEFAULT_SEED, flopsPerGradient, makeInputs, makeNetwork } from "./shapes.mjs";
@@ -92,14 +95,33 @@ try {
       await warmUp(peakCall, { ms: 50, minCalls: 10 });
       calls.push(peakCall);
     }
+    let ceiling;
+    if (withPeak && name === "mlpgrad-f32") {
+      // Its default tile (4 rows × 32 bytes, mb = 64), checked against plain JS sums on two samples as it
+      // is built (≈ 0.2 s on S5; its timing adds ≈ 0.8 s more).
+      const c = await createGemmCeiling(net, { inputs, checkColumns: [0, 63] });
+      const blocks = Math.ceil(m / c.mb);
+      ceiling = { call: () => c.run(blocks), flops: blocks * c.mb * result.flopsPerSample, error: c.error };
+      await warmUp(ceiling.call, { ms: 50, minCalls: 3 });
+      calls.push(ceiling.call);
+    }
     // Timed calls must write their results afresh: checked after timing, without another call
     // (which costs seconds for the slowest contenders).
     for (const out of outs) out.fill(NaN);
     const stats = await sampleInterleaved(calls, timing);
+    let ceilingStats;
+    if (ceiling) {
+      ceilingStats = stats.pop();
+      calls.pop();
+    }
     if (withPeak) {
       const peakStats = stats.pop();
       calls.pop();
       result.peak = { lane: peakLane, gflops: (PEAK_ITERATIONS * flopsPerIteration(peakLane)) / peakStats.medianSampleUs / 1e3, bench: peakStats };
+    }
+    if (ceiling) {
+      const gflops = ceiling.flops / ceilingStats.medianSampleUs / 1e3;
+      result.gemmCeiling = { gflops, peakShare: gflops / result.peak.gflops, tile: "4×2", mb: 64, checkError: ceiling.error, bench: ceilingStats };
     }
     let best = 0;
     stats.forEach((s, k) => {

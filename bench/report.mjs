@@ -134,7 +134,8 @@ function batchSection(shape, entry, summary) {
     ? ` (of ${fixed(base.sameProcessPeak, 1)} GFLOP/s timed interleaved in its process; ${percent(base.roundPeakShare)} of the round's peak)`
     : "";
   lines.push(
-    `mlpgrad-f32 share of the f32x4 peak: ${percent(base?.peakShare)}${peakHow}${targetNote(summary.targets, "batch-peak", shape)}\n` +
+    `mlpgrad-f32 share of the f32x4 peak: ${percent(base?.peakShare)}${peakHow}${targetNote(summary.targets, "batch-peak", shape)}` +
+      (base?.gemmCeiling ? `; gemm ceiling (bench/gemm-ceiling.mjs, hand-written, no σ) ${percent(base.gemmCeiling.peakShare)}` : "") + "\n" +
       `f64/f32 throughput share: ${percent(entry.f64Share)}${targetNote(summary.targets, "batch-f64-share", shape)}`,
   );
   return lines.join("\n");

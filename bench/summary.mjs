@@ -186,6 +186,9 @@ function summarizeBatch(raw, peak) {
       entry.roundPeakShare = entry.peakShare;
       entry.sameProcessPeak = median(ok.map((run) => run.peak.gflops));
       entry.peakShare = entry.gflops / entry.sameProcessPeak;
+      // The hand-written gemm ceiling (bench/gemm-ceiling.mjs), timed in the same rounds (mlpgrad-f32).
+      const ceilings = ok.filter((run) => Number.isFinite(run.gemmCeiling?.peakShare));
+      if (ceilings.length) entry.gemmCeiling = { gflops: median(ceilings.map((run) => run.gemmCeiling.gflops)), peakShare: median(ceilings.map((run) => run.gemmCeiling.peakShare)) };
     }
     shapes[shape] = { sizes, flopsPerSample, fdError, contenders, f64Share };
   }

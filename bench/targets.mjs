@@ -119,10 +119,17 @@ function meets(target, value) {
 const us = (value) => `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} µs`;
 const pct = (value) => `${(100 * value).toFixed(0)}%`;
 
+/** "; the best hand-written loops reach N% of the peak", when the batch child timed the gemm ceiling. */
+const batchCeiling = (base) =>
+  base.gemmCeiling
+    ? `; the best hand-written raw-wasm loops for this network's batch chain (gemm ceiling, bench/gemm-ceiling.mjs: constant addresses, no σ, no bias) ` +
+      `reach ${pct(base.gemmCeiling.peakShare)} of the peak (${base.gemmCeiling.gflops.toFixed(1)} GFLOP/s)`
+    : "";
+
 /**
  * What stands between a missed target and its value, from the same run's measured limits: the bandwidth
  * floor (weights read twice), the arithmetic at the measured mul+add peak (4 flop per weight) and the
- * hand-written matvec ceiling (bench/ceiling.mjs, timed with the floor) for one input; the SIMD peak timed in the same process for batches; the two peaks' ratio for f64; the idle CPU
+ * hand-written matvec ceiling (bench/ceiling.mjs, timed with the floor) for one input; the SIMD peak and the gemm ceiling (bench/gemm-ceiling.mjs) timed in the same process for batches; the two peaks' ratio for f64; the idle CPU
  * share for threads. Returns a sentence, or undefined when nothing measured explains it.
  */
 export function explainMiss(target, summary) {
@@ -167,7 +174,11 @@ export function explainMiss(target, summary) {
       if (!other?.perSampleUs || !base?.sameProcessPeak) return undefined;
       const neededGflops = shape.flopsPerSample / (other.perSampleUs / target.atLeast) / 1e3;
       return `needs ${neededGflops.toFixed(1)} GFLOP/s = ${pct(neededGflops / base.sameProcessPeak)} of the f32x4 mul+add peak timed in the same process ` +
-        `(${base.sameProcessPeak.toFixed(1)} GFLOP/s); mlpgrad reaches ${pct(base.peakShare)}`;
+        `(${base.sameProcessPeak.toFixed(1)} GFLOP/s); mlpgrad reaches ${pct(base.peakShare)}` + batchCeiling(base);
+    }
+    case "batch-peak": {
+      const base = summary.batch?.shapes[target.shape]?.contenders["mlpgrad-f32"];
+      return base?.gemmCeiling ? `mlpgrad reaches ${pct(base.peakShare)}` + batchCeiling(base) : undefined;
     }
     case "batch-f64-share":
       return `the f64x2 ÷ f32x4 peak of this run is ${pct(peak64 / peak32)}`;
