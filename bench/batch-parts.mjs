@@ -5,6 +5,8 @@
  *   gemm layers, sigmoid    the kernels alone on the block already loaded (4 blocks), σ = sigmoid
  *   gemm layers, identity   the same with act = identity (code 0): σ's cost is the difference
  *   copy-in                 BatchRunner.loadBlock alone, 4 blocks (xs → [n_1][mb] with the finiteness check)
+ *   gradient copy-out       BatchRunner.storeBlock of the gradients alone ([n_1][mb] → m × n_1), as
+ *                           gradientBatch does after its backward (not part of forwardBatch)
  * Uses internals of the built library (batchRunner().ctx), so it may need updating with src/batch.ts.
  * `npm run build && node bench/batch-parts.mjs [S3,S4,S5] [--samples 15] [--dist dir]`
  */
@@ -31,6 +33,7 @@ for (const shape of shapes) {
   const mlp = createMLP({ sizes: net.sizes, activations: "sigmoid", precision: "f32", layers: net.layers.map((l) => ({ weights: Float32Array.from(l.weights), bias: Float32Array.from(l.bias) })) });
   const xs = Float32Array.from(inputs);
   const values = new Float32Array(BATCH * net.sizes.at(-1));
+  const grads = new Float32Array(BATCH * net.sizes[0]);
   mlp.forwardBatch(xs, values);
   const runner = mlp.batchRunner();
   const { kernels, block, layout, params } = runner.ctx;
@@ -56,6 +59,7 @@ for (const shape of shapes) {
     "gemm layers, sigmoid": [layers(sigmoid), fwdFlops],
     "gemm layers, identity": [layers(0), fwdFlops],
     "copy-in": [() => { for (let b = 0; b < blocks; b++) runner.loadBlock(xs, b * mb * net.sizes[0], mb, mb, b * mb); }, 0],
+    "gradient copy-out": [() => { for (let b = 0; b < blocks; b++) runner.storeBlock(block.grad, net.sizes[0], mb, mb, grads, b * mb); }, 0],
   };
   const reps = {};
   for (const [label, [run]] of Object.entries(parts)) {
