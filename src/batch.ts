@@ -232,46 +232,36 @@ export class BatchRunner {
   }
 
   /**
-   * Copies `rows` inputs of xs (from element `from`) into the block [n_1][mb], checking every value.
-   * Eight inputs at a time (eight row pointers, eight adjacent stores per feature: 1.3–1.8× the
-   * one-input-at-a-time loop, bench/batch-parts.mjs), then one SIMD pass over the stored block
-   * (firstNonFinite, assembly/check.ts: an f64 beyond f32's range is stored as ±Infinity, so that is
-   * caught too); only when it finds one does checkBlock find the first bad value in row-major order.
+   * Copies `rows` inputs of xs (from element `from`) into the block [n_1][mb], checking every value:
+   * eight inputs at a time (2.7× one at a time with the check below, bench/batch-parts.mjs), then one
+   * SIMD pass (firstNonFinite; an f64 beyond f32's range is stored as ±Infinity); checkBlock finds the
+   * first bad value in row-major order if there is one.
    */
   private loadBlock(xs: Readonly<ArrayLike<number>>, from: number, rows: number, mb: number, firstRow: number): void {
     const n = this.ctx.sizes[0];
     const view = this.ctx.view();
     const at = this.ctx.block.x >> this.shift;
-    // Typed arrays hold numbers only; a plain array may hold anything, so each value's type is tested.
-    const typed = xs instanceof Float32Array || xs instanceof Float64Array;
+    if (!(xs instanceof Float32Array || xs instanceof Float64Array)) {
+      for (let i = from; i < from + rows * n; i++) if (typeof xs[i] !== "number") this.checkBlock(xs, from, rows, mb, firstRow);
+    }
     let c = 0;
     for (; c + 8 <= rows; c += 8) {
       const r0 = from + c * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n, r4 = r3 + n, r5 = r4 + n, r6 = r5 + n, r7 = r6 + n;
       for (let j = 0, to = at + c; j < n; j++, to += mb) {
-        const v0 = xs[r0 + j], v1 = xs[r1 + j], v2 = xs[r2 + j], v3 = xs[r3 + j];
-        const v4 = xs[r4 + j], v5 = xs[r5 + j], v6 = xs[r6 + j], v7 = xs[r7 + j];
-        if (!typed && (typeof v0 !== "number" || typeof v1 !== "number" || typeof v2 !== "number" || typeof v3 !== "number" ||
-          typeof v4 !== "number" || typeof v5 !== "number" || typeof v6 !== "number" || typeof v7 !== "number")) {
-          return this.checkBlock(xs, from, rows, mb, firstRow);
-        }
-        view[to] = v0; view[to + 1] = v1; view[to + 2] = v2; view[to + 3] = v3;
-        view[to + 4] = v4; view[to + 5] = v5; view[to + 6] = v6; view[to + 7] = v7;
+        view[to] = xs[r0 + j]; view[to + 1] = xs[r1 + j]; view[to + 2] = xs[r2 + j]; view[to + 3] = xs[r3 + j];
+        view[to + 4] = xs[r4 + j]; view[to + 5] = xs[r5 + j]; view[to + 6] = xs[r6 + j]; view[to + 7] = xs[r7 + j];
       }
     }
     for (; c < rows; c++) {
       const row = from + c * n;
-      for (let j = 0, to = at + c; j < n; j++, to += mb) {
-        const value = xs[row + j];
-        if (!typed && typeof value !== "number") return this.checkBlock(xs, from, rows, mb, firstRow);
-        view[to] = value;
-      }
+      for (let j = 0, to = at + c; j < n; j++, to += mb) view[to] = xs[row + j];
     }
     // Padding columns hold zeros, so they stay finite through every layer.
     for (let j = 0; rows < mb && j < n; j++) view.fill(0, at + j * mb + rows, at + j * mb + mb);
     if (this.firstNonFinite(this.ctx.block.x, n * mb) >= 0) this.checkBlock(xs, from, rows, mb, firstRow);
   }
 
-  /** loadBlock one value at a time, throwing for the first bad value in row-major order (there is one). */
+  /** loadBlock one value at a time, throwing for the first bad value (there is one). */
   private checkBlock(xs: Readonly<ArrayLike<number>>, from: number, rows: number, mb: number, firstRow: number): never {
     const n = this.ctx.sizes[0];
     const view = this.ctx.view();
@@ -286,13 +276,12 @@ export class BatchRunner {
         if (typeof value !== "number" || stored - stored !== 0) throw badBatchValue(value, firstRow + c, j, n, this.ctx.precision);
       }
     }
-    throw new Error("mlpgrad internal error: loadBlock found a bad value that checkBlock did not");
+    throw new Error("mlpgrad: checkBlock found no bad value");
   }
 
   /**
    * Copies the first `rows` columns of a block [n][mb] into rows r0.. of a row-major m × n result,
-   * eight columns at a time (eight adjacent loads per feature, eight row pointers into out: 2× one
-   * column at a time on S4's gradients, bench/batch-parts.mjs), then the rows % 8 tail.
+   * eight columns at a time (2× one at a time, bench/batch-parts.mjs).
    */
   private storeBlock(offset: number, n: number, rows: number, mb: number, out: Sink, r0: number): void {
     const view = this.ctx.view();
