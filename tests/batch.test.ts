@@ -118,6 +118,55 @@ test("a batch of 100,000 inputs runs in the fixed batch buffers: memory does not
   net.dispose();
 });
 
+test("xs copied into blocks eight rows at a time: typed and plain xs agree, bad values found first in row-major order", () => {
+  // src/batch.ts loadBlock copies 8 rows at a time, then the rows % 8 tail, and checks the block by one
+  // SIMD pass; these put bad values in both parts, in the first and a later block, and two at once.
+  for (const { name, engine } of builds) {
+    for (const precision of ["f64", "f32"] as const) {
+      for (const n of [1, 3, 7]) {
+        const c = randomCase([n, 5, 1], ["tanh", "sigmoid"], precision, 360 + n);
+        const net = engine.createMLP(c.spec);
+        for (const m of [1, 5, 8, 17, 67]) {
+          const rows = batchOf(c, m, precision, 40 + m);
+          const plain = rows.flat();
+          const where = `${name} ${precision} n_1 = ${n} m = ${m}`;
+          const expected = net.gradientBatch(plain);
+          closeTo(expected, rows.flatMap((x) => ref.gradient(c.ref, x)), TOL[precision], where);
+          const typed = precision === "f32" ? Float32Array.from(plain) : Float64Array.from(plain);
+          assert.equal(Array.from(net.gradientBatch(typed)), Array.from(expected), `${where} typed xs`);
+          assert.equal(Array.from(net.gradientBatch(Float64Array.from(plain))), Array.from(expected), `${where} Float64Array xs`);
+          for (const row of new Set([0, m >> 1, m - 1, Math.min(m - 1, 65)])) {
+            for (const column of new Set([0, n - 1])) {
+              const index = row * n + column;
+              const bads: unknown[] = [NaN, -Infinity, "0.5", null];
+              if (precision === "f32") bads.push(1e39);
+              for (const bad of bads) {
+                const xs: unknown[] = plain.slice();
+                xs[index] = bad;
+                const at = new RegExp(`xs\\[${index}\\] \\(row ${row}, column ${column}\\)`);
+                throwsCode(() => net.gradientBatch(xs as number[]), "E_NONFINITE", at);
+                if (typeof bad === "number") {
+                  const f64 = Float64Array.from(plain);
+                  f64[index] = bad;
+                  throwsCode(() => net.forwardBatch(f64), "E_NONFINITE", at);
+                  // A second bad value after the first: still the first reported.
+                  if (index + 1 < f64.length) {
+                    f64[f64.length - 1] = NaN;
+                    throwsCode(() => net.gradientBatch(f64), "E_NONFINITE", at);
+                  }
+                }
+              }
+            }
+          }
+          // Still right after the failures (the block was overwritten by them).
+          assert.equal(Array.from(net.gradientBatch(plain)), Array.from(expected), `${where} after errors`);
+        }
+        net.dispose();
+      }
+    }
+  }
+});
+
 test("batch calls check xs and out, and gradientBatch needs n_L = 1", () => {
   const engine = builds[0].engine;
   const c = randomCase([3, 4, 1], "tanh", "f64", 350);

@@ -10,12 +10,13 @@ const BUDGET: [string, number][] = [
   ["build/mlpgrad.simd.wasm", 40 * 1024],
   ["build/mlpgrad.scalar.wasm", 20 * 1024],
   ["build/mlpgrad.relaxed.wasm", 40 * 1024],
-  ["dist/mlpgrad.js", 140 * 1024],
+  // 142 KiB (and workerd 128) since the batch copies run eight rows at a time (src/batch.ts, +2.3 KB).
+  ["dist/mlpgrad.js", 142 * 1024],
   // unminified JS, comments included; the kernels are imported, not embedded. 124 KiB since pool.ts splits
   // one input across threads (split.ts, ≈ 16 KB with its comments; in workerd the pool runs on one thread);
   // 126 KiB since the backward's halved rows (split.ts's finishHalves and chunks of halves, memory.ts's
   // backwardHalf and scratch vectors: +2.3 KB of code).
-  ["dist/mlpgrad.workerd.js", 126 * 1024],
+  ["dist/mlpgrad.workerd.js", 128 * 1024],
 ];
 const at = (file: string) => new URL(`../../${file}`, import.meta.url);
 
