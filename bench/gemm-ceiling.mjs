@@ -256,7 +256,11 @@ export async function createGemmCeiling(net, options = {}) {
     const got = g.map((_, j) => view[layers[0].gOut / e + j * mb + c]);
     const scale = Math.max(...ga);
     const err = Math.max(...got.map((v, j) => Math.abs(v - g[j]))) / scale;
-    if (!(err <= (precision === "f64" ? 1e-15 : 1e-9))) throw new Error(`gemm ceiling (${precision}, column ${c}) off by ${err} of the chain on |W|, |x| (got ${got.slice(0, 3)}, want ${g.slice(0, 3)})`);
+    // f32: 1e-6 of the |W|,|x| chain. A correct module is off by 3e-8 (S1, all 64 columns), 1.5e-9 (S2),
+    // 2e-11 (S3), 3e-14 (S4), 1.5e-12 (S5): shallow chains round to more of their |·| chain. The deliberate
+    // break is caught on S1–S3 (1.5e-5 to 1.5e-2) but not on S4/S5 (3e-8, 7e-7), whose |·| chain dwarfs it.
+    // (1e-9 here failed S1's correct module in a full run, and with it mlpgrad-f32's S1 batch row.)
+    if (!(err <= (precision === "f64" ? 1e-15 : 1e-6))) throw new Error(`gemm ceiling (${precision}, column ${c}) off by ${err} of the chain on |W|, |x| (got ${got.slice(0, 3)}, want ${g.slice(0, 3)})`);
     error = Math.max(error, err);
   }
   return { run: (blocks) => exports.chain(blocks), forward: (blocks) => exports.forward(blocks), error, mb, bytes: bytes.length };
