@@ -11,9 +11,9 @@
  * Build A is usually a copy of dist/ from before a change (`cp -r dist /tmp/before`); both need their
  * pool-worker.node.js beside mlpgrad.node.js (a copied dist/ has it).
  */
-import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { makeNetwork } from "./shapes.mjs";
+import { cpuTimes } from "./interleave.mjs";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -32,14 +32,6 @@ if (args.length < 1) {
 const url = (dir) => new URL(`${dir.replace(/\/$/, "")}/mlpgrad.node.js`, `file://${process.cwd()}/`).href;
 const libs = { A: await import(url(args[0])), B: await import(url(args[1] ?? new URL("../dist", import.meta.url).pathname)) };
 
-function cpuTimes() {
-  try {
-    const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
-    return { idle: fields[3] + fields[4], total: fields.reduce((a, b) => a + b, 0) };
-  } catch {
-    return undefined;
-  }
-}
 const median = (values) => values.slice().sort((a, b) => a - b)[values.length >> 1];
 
 async function measure(shape, precision) {

@@ -15,6 +15,7 @@ import { buildPeakModule, flopsPerIteration } from "./peak.mjs";
 import { createGemmCeiling } from "./gemm-ceiling.mjs";
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
+import { timeParts } from "./interleave.mjs";
 
 const arg = (flag, fallback) => (process.argv.indexOf(flag) > 0 ? process.argv[process.argv.indexOf(flag) + 1] : fallback);
 const SAMPLES = Number(arg("--samples", 15));
@@ -61,22 +62,8 @@ for (const shape of shapes) {
     "copy-in": [() => { for (let b = 0; b < blocks; b++) runner.loadBlock(xs, b * mb * net.sizes[0], mb, mb, b * mb); }, 0],
     "gradient copy-out": [() => { for (let b = 0; b < blocks; b++) runner.storeBlock(block.grad, net.sizes[0], mb, mb, grads, b * mb); }, 0],
   };
-  const reps = {};
-  for (const [label, [run]] of Object.entries(parts)) {
-    for (let k = 0; k < 3; k++) run();
-    let n = 0;
-    for (const t0 = performance.now(); performance.now() - t0 < 20; n++) run();
-    reps[label] = Math.max(1, Math.round(n / 2));
-  }
-  const times = Object.fromEntries(Object.keys(parts).map((label) => [label, []]));
-  for (let s = 0; s < SAMPLES; s++) {
-    for (const [label, [run]] of Object.entries(parts)) {
-      const t0 = performance.now();
-      for (let r = 0; r < reps[label]; r++) run();
-      times[label].push((performance.now() - t0) / reps[label]);
-    }
-  }
-  const ms = (label) => median(times[label]);
+  const times = timeParts(Object.fromEntries(Object.entries(parts).map(([label, [run]]) => [label, run])), SAMPLES);
+  const ms = (label) => median(times[label]) / 1000;
   const peak = parts.peak[1] / ms("peak") / 1e6;
   console.log(`${shape} f32 b${BATCH}: peak ${peak.toFixed(1)} GFLOP/s`);
   for (const label of Object.keys(parts).slice(1)) {

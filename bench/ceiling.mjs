@@ -28,6 +28,7 @@
  */
 import { HEADER, name, OP, SECTION, section, simd, sleb, TYPE, uleb, vector } from "./wasm-encoding.mjs";
 import { paddedStride } from "./floor.mjs";
+import { timeParts } from "./interleave.mjs";
 
 const V128_LOAD = 0x00;
 const V128_STORE = 0x0b;
@@ -327,20 +328,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         const c = await createCeiling(net, precision, undefined, options);
         parts[label] = () => c.run();
       }
-      const reps = {};
-      for (const [label, run] of Object.entries(parts)) {
-        let n = 0;
-        for (const t0 = performance.now(); performance.now() - t0 < 10; n++) run();
-        reps[label] = n;
-      }
-      const times = Object.fromEntries(Object.keys(parts).map((label) => [label, []]));
-      for (let s = 0; s < SAMPLES; s++) {
-        for (const [label, run] of Object.entries(parts)) {
-          const t0 = performance.now();
-          for (let r = 0; r < reps[label]; r++) run();
-          times[label].push(((performance.now() - t0) * 1000) / reps[label]);
-        }
-      }
+      const times = timeParts(parts, SAMPLES, { calibrateMs: 10, warmCalls: 0, share: 1 });
       const f = median(times.floor);
       console.log(`${shape} ${precision}: floor ${f.toFixed(2)} µs; ` + Object.entries(times).slice(1).map(([label, v]) => `${label} ${median(v).toFixed(2)} (${(median(v) / f).toFixed(2)}×)`).join("; "));
       mlp.dispose();

@@ -33,6 +33,7 @@
  */
 import { HEADER, name, OP, SECTION, section, simd, sleb, TYPE, uleb, vector } from "./wasm-encoding.mjs";
 import { paddedStride } from "./floor.mjs";
+import { timeParts } from "./interleave.mjs";
 
 const V128_LOAD = 0x00;
 const V128_STORE = 0x0b;
@@ -323,21 +324,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         flops["mlpgrad forwardBatch"] = flops["mlpgrad gradientBatch"] / 2;
       }
     }
-    const reps = {};
-    for (const [label, run] of Object.entries(parts)) {
-      for (let k = 0; k < 3; k++) run();
-      let n = 0;
-      for (const t0 = performance.now(); performance.now() - t0 < 20; n++) run();
-      reps[label] = Math.max(1, Math.round(n / 2));
-    }
-    const times = Object.fromEntries(Object.keys(parts).map((label) => [label, []]));
-    for (let s = 0; s < SAMPLES; s++) {
-      for (const [label, run] of Object.entries(parts)) {
-        const t0 = performance.now();
-        for (let r = 0; r < reps[label]; r++) run();
-        times[label].push(((performance.now() - t0) * 1000) / reps[label]);
-      }
-    }
+    const times = timeParts(parts, SAMPLES);
     const gflops = (label) => flops[label] / median(times[label]) / 1e3;
     const peak = gflops("peak");
     console.log(`${shape} f32 b${BATCH}: peak ${peak.toFixed(1)} GFLOP/s; ` +

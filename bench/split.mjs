@@ -12,10 +12,10 @@
  * With `--json` (as `npm run bench`'s pool mode runs it, bench/run.mjs) it prints one JSON line of rows instead.
  * Needs `npm run build` (imports dist/mlpgrad.node.js).
  */
-import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fail, finish, quietConsole } from "./child-io.mjs";
 import { makeNetwork } from "./shapes.mjs";
+import { cpuTimes } from "./interleave.mjs";
 import { createFloor2, measureFloor2 } from "./floor2.mjs";
 import { weightStrides } from "./contenders/mlpgrad.mjs";
 
@@ -36,14 +36,6 @@ const { createMLPPool } = await import("../dist/mlpgrad.node.js");
 /** The rows measured, for --json. */
 const rows = [];
 
-function cpuTimes() {
-  try {
-    const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
-    return { idle: fields[3] + fields[4], total: fields.reduce((a, b) => a + b, 0) };
-  } catch {
-    return undefined;
-  }
-}
 
 const median = (values) => values.slice().sort((a, b) => a - b)[values.length >> 1];
 
