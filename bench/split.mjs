@@ -1,7 +1,7 @@
 /**
  * One input on two threads (pool.gradient, src/split.ts) against one thread (pool.network.gradient), in
  * one process, interleaved in short blocks so that a busy neighbour slows both sides of the ratio alike:
- * `node bench/split.mjs [S3,S4,S5] [--threads 2] [--precision f32,f64] [--rounds 15] [--block-ms 20]`.
+ * `node bench/split.mjs [S3,S4,S5] [--threads 2] [--precision f32,f64] [--rounds 15] [--block-ms 20] [--warm-ms 1500]`.
  * Also a sweep of [n, n, n, 1] shapes (`--sweep 128,256,384,512,768,1024`) for the default of
  * createMLPPool's minSplitBytes. Reports medians per call, the ratio, the load average before and after,
  * and the share of CPU time the machine had idle during each row (Linux /proc/stat): on a machine whose
@@ -9,6 +9,11 @@
  * Beside every row, the bandwidth floor on the same weight bytes (bench/floor2.mjs): one thread reading them
  * twice against `threads` threads each reading its part twice at the same moment, interleaved blocks, medians;
  * `floorSpeedup` (one ÷ many) is what the memory system alone allows the split to gain.
+ * Before the blocks, both sides are run back to back for `--warm-ms` (default 1500) and at least 1000 calls each:
+ * V8 optimises the pool's JavaScript (runSplit, the workers' loops) only after hundreds of calls, on its
+ * background threads, and on 2 cores such a compile takes the core the second thread needs — a short warm-up
+ * left those compiles (measured: 1–21 ms each) inside the first blocks. Every call is also timed on its own:
+ * the rows carry the per-call medians and p90 of both sides beside the block medians.
  * With `--json` (as `npm run bench`'s pool mode runs it, bench/run.mjs) it prints one JSON line of rows instead.
  * Needs `npm run build` (imports dist/mlpgrad.node.js).
  */
@@ -29,6 +34,7 @@ const threads = Number(option("threads", 2));
 const precisions = option("precision", "f32,f64").split(",");
 const rounds = Number(option("rounds", 15));
 const blockMs = Number(option("block-ms", 20));
+const warmMs = Number(option("warm-ms", 1500));
 const sweep = option("sweep", undefined);
 const json = args.includes("--json");
 if (json) quietConsole();
@@ -38,6 +44,7 @@ const rows = [];
 
 
 const median = (values) => values.slice().sort((a, b) => a - b)[values.length >> 1];
+const quantile = (values, q) => values.slice().sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
 
 async function measure(label, spec, x, about = {}) {
   const pool = await createMLPPool({ spec, threads, minSplitBytes: 0, adaptiveSplit: false });
@@ -47,10 +54,10 @@ async function measure(label, spec, x, about = {}) {
   pool.network.gradient(x, out1);
   await pool.gradient(x, out2);
   for (let i = 0; i < n; i++) if (!Object.is(out1[i], out2[i])) throw new Error(`${label}: the pool's gradient differs from one thread's at [${i}]`);
-  // Calls per block from a warm-up of both.
+  // Calls per block from a warm-up of both (see the header: long enough for V8 to have optimised both paths).
   let start = performance.now();
   let calls = 0;
-  while (performance.now() - start < 100) {
+  while (performance.now() - start < warmMs || calls < 1000) {
     pool.network.gradient(x, out1);
     await pool.gradient(x, out2);
     calls++;
@@ -58,14 +65,27 @@ async function measure(label, spec, x, about = {}) {
   const perBlock = Math.max(3, Math.round((blockMs * calls) / (performance.now() - start) / 1.5));
   const one = [];
   const two = [];
+  // Each call's own time (ms), both sides.
+  const oneCalls = [];
+  const twoCalls = [];
   const before = loadavg()[0];
   const cpu0 = cpuTimes();
   for (let r = 0; r < rounds; r++) {
     start = performance.now();
-    for (let i = 0; i < perBlock; i++) pool.network.gradient(x, out1);
+    for (let i = 0, t = start; i < perBlock; i++) {
+      pool.network.gradient(x, out1);
+      const now = performance.now();
+      oneCalls.push(now - t);
+      t = now;
+    }
     one.push((performance.now() - start) / perBlock);
     start = performance.now();
-    for (let i = 0; i < perBlock; i++) await pool.gradient(x, out2);
+    for (let i = 0, t = start; i < perBlock; i++) {
+      await pool.gradient(x, out2);
+      const now = performance.now();
+      twoCalls.push(now - t);
+      t = now;
+    }
     two.push((performance.now() - start) / perBlock);
   }
   const cpu1 = cpuTimes();
@@ -86,6 +106,8 @@ async function measure(label, spec, x, about = {}) {
   }
   rows.push({
     label, ...about, oneUs: a * 1000, twoUs: b * 1000, ratio: a / b, minRatio: Math.min(...one) / Math.min(...two), threads: threadsUsed,
+    warmMs, perBlock, callOneUs: median(oneCalls) * 1000, callTwoUs: median(twoCalls) * 1000, callRatio: median(oneCalls) / median(twoCalls),
+    callOneP90Us: quantile(oneCalls, 0.9) * 1000, callTwoP90Us: quantile(twoCalls, 0.9) * 1000,
     floorOneUs: floor.oneUs, floorSerialUs: floor.serialUs, floorTwoUs: floor.twoUs, floorSpeedup: floor.speedup, floorMinSpeedup: floor.minSpeedup,
     floorConcurrency: floor.concurrency, floorOneGbps: floor.oneGbps, floorTwoGbps: floor.twoGbps,
     floorStrides: strides ? "from the network" : "computed",
@@ -93,7 +115,7 @@ async function measure(label, spec, x, about = {}) {
   });
   console.log(
     `${label.padEnd(24)} one ${(a * 1000).toFixed(1).padStart(8)} µs   ${threadsUsed} threads ${(b * 1000).toFixed(1).padStart(8)} µs   ×${(a / b).toFixed(2)}` +
-      `   (min ×${(Math.min(...one) / Math.min(...two)).toFixed(2)})   floor ${floor.oneUs.toFixed(1)} → ${floor.twoUs.toFixed(1)} µs ×${floor.speedup.toFixed(2)} (by parts on one thread ${floor.serialUs.toFixed(1)} µs: concurrency ×${floor.concurrency.toFixed(2)})` +
+      `   (min ×${(Math.min(...one) / Math.min(...two)).toFixed(2)}; per call: medians ×${(median(oneCalls) / median(twoCalls)).toFixed(2)}, p90 ${(quantile(oneCalls, 0.9) * 1000).toFixed(0)} / ${(quantile(twoCalls, 0.9) * 1000).toFixed(0)} µs)   floor ${floor.oneUs.toFixed(1)} → ${floor.twoUs.toFixed(1)} µs ×${floor.speedup.toFixed(2)} (by parts on one thread ${floor.serialUs.toFixed(1)} µs: concurrency ×${floor.concurrency.toFixed(2)})` +
       `   load ${before.toFixed(2)}→${loadavg()[0].toFixed(2)}, idle ${(100 * idle).toFixed(0)}%`,
   );
   return a / b;
