@@ -175,7 +175,7 @@ function jacobianSection(jacobian, summary) {
 /** One input split across the pool's threads (bench/split.mjs) against one thread, per shape and precision. */
 function splitSection(split, summary) {
   if (!split) return "";
-  const header = ["shape", "precision", "1 thread µs", "pool µs", "speed-up", "target", "floor ×", "threads", "idle CPU", "load avg"];
+  const header = ["shape", "precision", "1 thread µs", "pool µs", "speed-up", "target", "per call", "p90 µs 1 / pool", "floor ×", "threads", "idle CPU", "load avg"];
   const rows = [];
   for (const [shape, byPrecision] of Object.entries(split.shapes)) {
     for (const [precision, row] of Object.entries(byPrecision)) {
@@ -187,6 +187,8 @@ function splitSection(split, summary) {
         micros(row.twoUs),
         times(row.ratio),
         target ? `${target.verdict} ≥ ${target.atLeast}×` : "",
+        Number.isFinite(row.callRatio) ? times(row.callRatio) : "–",
+        Number.isFinite(row.callOneP90Us) ? `${row.callOneP90Us.toFixed(0)} / ${row.callTwoP90Us.toFixed(0)}` : "–",
         Number.isFinite(row.floorSpeedup) ? times(row.floorSpeedup) : "–",
         String(row.threads),
         `${(100 * row.idle).toFixed(0)}%`,
@@ -196,10 +198,11 @@ function splitSection(split, summary) {
   }
   const title =
     `━━ One input on the pool's threads ━━\npool.gradient(x) (each layer's rows split across ${split.threads} threads, src/split.ts) against pool.network.gradient(x), ` +
-    `one process, medians of ${split.rounds} interleaved blocks${split.status === "ok" ? "" : ` — ${split.status}: ${split.error ?? ""}`}\n` +
-    "(idle CPU: the machine's idle share during the row, from /proc/stat; a second thread gains only on a free core;\n" +
+    `one process, medians of ${split.rounds} interleaved blocks after a warm-up of both${split.status === "ok" ? "" : ` — ${split.status}: ${split.error ?? ""}`}\n` +
+    "(per call: the ratio of the medians of every call timed on its own, and their 90th percentiles — the tail a busy core adds;\n" +
+    " idle CPU: the machine's idle share during the row, from /proc/stat; a second thread gains only on a free core;\n" +
     ` floor ×: one thread reading the weight bytes twice ÷ ${split.threads} threads each reading its part twice at once, bench/floor2.mjs, the same process)`;
-  return [title, table(header, rows, ["l", "l", "r", "r", "r", "l", "r", "r", "r", "r"])].join("\n");
+  return [title, table(header, rows, ["l", "l", "r", "r", "r", "l", "r", "r", "r", "r", "r", "r"])].join("\n");
 }
 
 function poolSection(pool, summary) {
