@@ -165,7 +165,12 @@ export function explainMiss(target, summary) {
       const f32 = shape?.contenders["mlpgrad-f32"]?.floor;
       const f64 = shape?.contenders["mlpgrad-f64"]?.floor;
       if (!f32 || !f64) return undefined;
-      return `f64 reads twice the bytes: the floors' ratio (f32 ÷ f64) is ${pct(f32.us / f64.us)}, the f64x2 ÷ f32x4 peak ${pct(peak64 / peak32)}`;
+      // Both at their hand-written ceilings, the share would be the ceilings' ratio: a share above it needs f32 further
+      // from its ceiling than f64 is from its own.
+      const ceilings = f32.ceiling && f64.ceiling
+        ? `; at the matvec ceilings (bench/ceiling.mjs) it would be ${pct(f32.ceiling.us / f64.ceiling.us)} — mlpgrad-f32 runs at ${(f32.ratio / f32.ceiling.ratio).toFixed(2)}× its ceiling, mlpgrad-f64 at ${(f64.ratio / f64.ceiling.ratio).toFixed(2)}×`
+        : "";
+      return `f64 reads twice the bytes: the floors' ratio (f32 ÷ f64) is ${pct(f32.us / f64.us)}, the f64x2 ÷ f32x4 peak ${pct(peak64 / peak32)}${ceilings}`;
     }
     case "batch-speedup": {
       const shape = summary.batch?.shapes[target.shape];
