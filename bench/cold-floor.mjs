@@ -16,10 +16,9 @@
  *   80-byte entries; W^[l] row-major n_l × stride with stride = n_{l-1} rounded up to 4, buffers 64-byte
  *   aligned; fresh memory is zero, so the padding is) and copy each value in with createMLP's
  *   guarantees: every element read once, and anything but a number with |v| ≤ F32_MAX (so finite and
- *   within f32's range) refused without calling user code (no valueOf, no toString: a `typeof` test
- *   before the number is stored), in a loop that reads, tests and stores, called on 1024 values at a
- *   time — the fastest way measured, tied with createMLP's native check (docs/cold-start.md, fourth
- *   round); create returns false when a value is refused;
+ *   within f32's range) refused without calling user code (no valueOf, no toString) — by the same
+ *   native calls createMLP makes, the fastest way measured (copy() below); create returns false when a
+ *   value is refused;
  * - gradient(x, out): x in, gradientNetF32 (one kernel call: the forward pass, then the backward), the
  *   gradient out.
  */
@@ -29,7 +28,7 @@ const F32_MAX = 3.4028234663852886e38;
 const PLAN_BYTES = 80;
 const BASE = 65536; // the network's block: above the kernels' own data (bench/cold.mjs checks heapBase())
 const SIGMOID = 1;
-const CHUNK = 1024;
+const toSpliced = Array.prototype.toSpliced;
 const align = (n) => (n + 63) & ~63;
 const stride = (n) => (n + 3) & ~3;
 
@@ -83,25 +82,33 @@ export function create(layers) {
     words[e + 6] = g;
     words[e + 7] = SIGMOID; // p1, p2, part and half stay 0: no parameters, the backward sums in one pass
     const { weights, bias } = layers[i];
-    if (!Array.isArray(weights) || weights.length !== rows * cols || !Array.isArray(bias) || bias.length !== rows) return false;
-    if (stride === cols) {
-      // In calls of CHUNK values: V8 optimises a small function called often sooner than one long loop
-      // (S3: 3.1 → 2.0 ms, the same as toSpliced + every(Number.isFinite) + set, which we measured too).
-      for (let k = 0; k < rows * cols; k += CHUNK) if (!copy(weights, k, Math.min(CHUNK, rows * cols - k), (w >> 2) + k)) return false;
-    } else {
-      for (let r = 0; r < rows; r++) if (!copy(weights, r * cols, cols, (w >> 2) + r * stride)) return false;
-    }
-    if (!copy(bias, 0, rows, b >> 2)) return false;
+    if (!Array.isArray(weights) || !Array.isArray(bias)) return false;
+    if (!copy(weights, rows, cols, stride, w >> 2) || !copy(bias, 1, rows, rows, b >> 2)) return false;
   }
   return true;
 }
 
-/** values[from … from + n) into memory from element `to`, each read once, refused unless a number with |v| ≤ F32_MAX. */
-function copy(values, from, n, to) {
-  for (let k = 0; k < n; k++) {
-    const v = values[from + k];
-    if (typeof v !== "number" || !(Math.abs(v) <= F32_MAX)) return false;
-    f32[to + k] = v;
+/**
+ * An Array of rows × cols values into memory from element `to`, rows `stride` apart; false unless every
+ * value is a number with |v| ≤ F32_MAX. toSpliced reads each element once (holes become undefined) into
+ * a private copy that nothing else can reach; every(Number.isFinite) refuses anything but a finite number
+ * without converting it (native code calling a native function: no valueOf, no toString); set converts the
+ * checked copy; then the f32 range, on the copy in memory: a value beyond it became ±Infinity, or ±F32_MAX
+ * if it rounded down, so those few are compared exactly. (A loop that reads, tests and stores, called on
+ * 1024 values at a time, ties with this on an idle machine and loses 0.9 ms at load 3.5: V8 optimises it
+ * on the other core, docs/cold-start.md, fourth round.)
+ */
+function copy(values, rows, cols, stride, to) {
+  const own = toSpliced.call(values);
+  if (own.length !== rows * cols || !own.every(Number.isFinite)) return false;
+  if (stride === cols) f32.set(own, to);
+  else for (let r = 0; r < rows; r++) f32.set(own.slice(r * cols, (r + 1) * cols), to + r * stride);
+  const copied = f32.subarray(to, to + rows * stride);
+  if (copied.includes(Infinity) || copied.includes(-Infinity)) return false;
+  for (const edge of [F32_MAX, -F32_MAX]) {
+    for (let k = copied.indexOf(edge); k >= 0; k = copied.indexOf(edge, k + 1)) {
+      if (!(Math.abs(own[Math.floor(k / stride) * cols + (k % stride)]) <= F32_MAX)) return false;
+    }
   }
   return true;
 }

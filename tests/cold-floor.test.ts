@@ -1,8 +1,8 @@
 // The cold-start floor of the bench (bench/cold-floor.mjs): the least a correct library must do between
 // `import` and the first gradient, timed by bench/cold.mjs as mlpgrad-floor. A floor that computed the
 // wrong thing, or skipped a check createMLP makes, would be a floor too low: its gradients are checked
-// against the f64 reference on odd sizes (rows copied one by one where a row is padded, in chunks of 1024
-// with a tail where it is not), and it must refuse what createMLP refuses — without calling user code, and
+// against the f64 reference on odd sizes (rows copied one by one where a row is padded, in one block where
+// it is not), and it must refuse what createMLP refuses — without calling user code, and
 // reading each value once. Then the one-module build bench/cold.mjs writes runs in a fresh process.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -25,8 +25,7 @@ function jsonLayers(ref: RefNetwork): { weights: unknown[]; bias: unknown[] }[] 
   return JSON.parse(JSON.stringify(ref.W.map((rows, l) => ({ weights: rows.flat(), bias: ref.b[l] }))));
 }
 
-// Padded rows ([3, 5, 1], [7, 17, 4, 1], [67, 8, 1]) and unpadded ones ([4, 3, 1], [68, 67, 1]: 4556 weights,
-// four chunks of 1024 and a tail; [8, 256, 256, 1]: 64 chunks).
+// Padded rows ([3, 5, 1], [7, 17, 4, 1], [67, 8, 1]) and unpadded ones ([4, 3, 1], [68, 67, 1], [8, 256, 256, 1]).
 const SHAPES = [[1, 1], [3, 5, 1], [4, 3, 1], [7, 17, 4, 1], [67, 8, 1], [68, 67, 1], [8, 256, 256, 1], [5, 7, 8, 1]];
 
 for (const sizes of SHAPES) {
