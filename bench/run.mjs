@@ -10,7 +10,7 @@
  *   once per run after the rounds, interleaved blocks in one process).
  * Each round also measures the SIMD peak in its own child (bench/peak.mjs); mlpgrad's single-input
  * children time the bandwidth floor (bench/floor.mjs) beside the gradient. Then cold start
- * (bench/cold.mjs, fresh processes), createMLP's throughput (bench/create.mjs) and the allocation
+ * (bench/cold.mjs, fresh processes, with the cold-start floor bench/cold-floor.mjs), createMLP's throughput (bench/create.mjs) and the allocation
  * check (bench/alloc.mjs) run. The parent
  * computes the f64 references the children check themselves against (batch references go to the
  * children as raw files, kept in the temporary directory between runs), prints the report, and writes
@@ -80,8 +80,12 @@ const USAGE = `usage: npm run bench -- [options]
                        --experimental-wasm-relaxed-simd; runs with the single or batch mode)
   --out DIR            where latest.json, ratios.svg and ratios-batch.svg go (default bench/results)`;
 
-/** Contenders timed from a fresh process in the cold-start comparison. */
-const COLD_CONTENDERS = [BASELINE, "tfjs-wasm"];
+/**
+ * Contenders timed from a fresh process in the cold-start comparison: mlpgrad, the cold-start floor
+ * (bench/cold-floor.mjs: the least any library must do on this path in Node 20, for the target's limit
+ * line) and tfjs-wasm.
+ */
+const COLD_CONTENDERS = [BASELINE, "mlpgrad-floor", "tfjs-wasm"];
 /** The shape whose createMLP throughput is measured (2.1 million numbers). */
 const CREATE_SHAPE = "S5";
 /** Gradient calls in the allocation check. */

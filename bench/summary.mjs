@@ -68,7 +68,8 @@ function summarizePeak(peakRuns) {
 /**
  * Cold-start medians per contender: totalMs (import of the bench's contender module included) and
  * libraryTotalMs (the library's own import, set-up and first call: what the target is judged on), with
- * their ratios to mlpgrad-f32.
+ * their ratios to mlpgrad-f32; each phase's median, set-up split into init and create where the
+ * contender says (mlpgrad and the cold-start floor, mlpgrad-floor).
  */
 function summarizeCold(coldRuns) {
   if (!coldRuns.length) return null;
@@ -88,6 +89,8 @@ function summarizeCold(coldRuns) {
       libraryImportMs: median(ok.map((run) => run.libraryImportMs)),
       setupMs: median(ok.map((run) => run.setupMs)),
       firstCallMs: median(ok.map((run) => run.firstCallMs)),
+      initMs: median(ok.map((run) => run.info?.initMs)),
+      createMs: median(ok.map((run) => run.info?.createMs)),
       runs: ok.length,
     };
   }
