@@ -228,6 +228,23 @@ test("a large network under the default thresholds: the Jacobian splits on 2 thr
   await small.dispose();
 });
 
+for (const precision of ["f32", "f64"] as const) {
+  test(`${precision}: layers long enough that the workers take chunks: 20 back-to-back calls on 2 and 3 threads equal one thread bit for bit`, async () => {
+    // 301 and 515 features: a part of a tile at the end of each step; two rounds of columns (n_L = 17).
+    const c = randomCase([301, 515, 257, 17], ["tanh", "sigmoid", "gelu"], precision, 7550);
+    const one = single.createMLP(c.spec);
+    const expected = one.jacobian(c.x);
+    closeTo(expected, ref.jacobian(c.ref, c.x).flat(), TOL[precision], "reference");
+    for (const threads of [2, 3]) {
+      const pool = await createMLPPool({ spec: c.spec, threads, minSplitBytes: 0, adaptiveSplit: false });
+      for (let i = 0; i < 20; i++) same(await pool.jacobian(c.x), expected, `${threads} threads, call ${i}`);
+      same(await pool.gradientOf(c.x, 16), one.gradientOf(c.x, 16), `gradientOf, ${threads} threads`);
+      await pool.dispose();
+    }
+    one.dispose();
+  });
+}
+
 test("concurrent calls: jacobians queue with gradients, and batches wait for a split Jacobian (it uses the batch block)", async () => {
   const c = randomCase([67, 257, 17, 10], "sigmoid", "f32", 7600);
   const pool = await createMLPPool({ spec: c.spec, threads: 3, minSplitBytes: 0, adaptiveSplit: false, minRowsPerThread: 64 });
@@ -249,6 +266,26 @@ test("concurrent calls: jacobians queue with gradients, and batches wait for a s
     same(results[3 * i + 2], forwards, `forwardBatch ${i}`);
   }
   one.dispose();
+  await pool.dispose();
+});
+
+test("a batch call waits while a split Jacobian holds the batch block (white box: the hold set by hand)", async () => {
+  const c = randomCase([67, 257, 17, 10], "tanh", "f32", 7650);
+  const pool = await createMLPPool({ spec: c.spec, threads: 2, minSplitBytes: 0, adaptiveSplit: false });
+  const internals = pool as unknown as { blockHeld: Promise<unknown> | undefined };
+  const xs = Array.from({ length: 3 * 67 }, (_, i) => Math.sin(i));
+  let release = () => {};
+  internals.blockHeld = new Promise<void>((resolve) => (release = resolve));
+  let done = false;
+  const batch = pool.forwardBatch(xs).then((result) => ((done = true), result));
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.not.ok(done, "the batch ran while the block was held");
+  internals.blockHeld = undefined;
+  release();
+  same(await batch, pool.network.forwardBatch(xs), "the batch after the hold");
+  // A real split call leaves no hold behind.
+  await pool.jacobian(c.x);
+  assert.is(internals.blockHeld, undefined);
   await pool.dispose();
 });
 
