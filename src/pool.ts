@@ -108,7 +108,7 @@ export interface ThreadPlatform {
  * sharing its weights. Create it with createMLPPool; results equal `pool.network`'s own methods bit for bit.
  */
 export class MLPPool<P extends Precision = Precision> {
-  /** The network (on the pool's shared memory): use it for single inputs, jacobian, setLayer… between calls. */
+  /** The network (on the pool's shared memory): use it for jvp, hvp, setLayer… between calls. */
   readonly network: MLP<P>;
   private readonly engine: Engine;
   private readonly runner: BatchRunner;
