@@ -16,8 +16,9 @@
  * The Jacobian (kind JACOBIAN) has the same forward phases, then per round of up to 16 outputs
  * (batch.ts: the columns of one backward pass) the main thread's jacobianTopStep and one phase per
  * layer below the top, from the top down: jacobianStep cut into ranges of the features of the layer's
- * input, whole 64-byte tiles (assembly/jacobian.ts's 4-vector tiles line up, and no two threads write
- * one cache line of a column); each feature's sum over rows is one thread's, in its order. Its
+ * input, one range per thread, in whole 64-byte tiles (assembly/jacobian.ts's 4-vector tiles line up;
+ * columns start 16-byte aligned, so two threads share at most the line at a range's edge in a column);
+ * each feature's sum over rows is one thread's, in its order. Its
  * buffers are the main network's batch block (SplitTask.block); the main thread copies each round's
  * rows of J out before the next round's top step.
  *
@@ -52,8 +53,9 @@ const GTOP = 4;
 const MIN_LAYER = 5;
 const KIND = 6;
 const HEADER_WORDS = 8;
-/** KIND of a call: gradient, valueAndGradient, vjp, gradientOf (schedule), or jacobian (jacobianSchedule). */
+/** KIND of a gradient, valueAndGradient, vjp or gradientOf call (phases: schedule). */
 export const GRADIENT = 0;
+/** KIND of a jacobian call (phases: jacobianSchedule). */
 export const JACOBIAN = 1;
 // Per phase p, at HEADER_WORDS + 2p: NEXT (the call's tag in the high half, chunks taken in the low
 // half, so a thread still in an earlier call can never take one) and DONE (chunks finished).
