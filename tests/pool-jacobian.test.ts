@@ -6,7 +6,7 @@
 // of 1–3 threads equal one thread bit for bit for n_L = 1, 3, 10, 17 (two rounds), f32 and f64, softmax /
 // logSoftmax outputs, and stay within the reference's tolerance; gradientOf likewise (k, logit); errors
 // reject as MLP's do; batch calls wait for a split Jacobian that holds the batch block; small networks
-// stay on one thread; adaptiveSplit times the Jacobian apart from the gradient.
+// stay on one thread; a worker that dies mid-call; adaptiveSplit times the Jacobian apart from the gradient.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createEngine, createMLPPool, type MLP, type MLPError } from "../src/index.node.js";
@@ -320,6 +320,31 @@ test("errors reject as MLP's do and leave the pool working; E_DISPOSED after dis
   await pool.dispose();
   await rejectsCode(pool.jacobian(c.x), "E_DISPOSED", /createMLPPool/);
   await rejectsCode(pool.gradientOf(c.x, 0), "E_DISPOSED");
+});
+
+test("a worker that dies during a split Jacobian: no deadlock, the call is right or E_WORKER, the pool carries on (and its batch block is free)", async () => {
+  for (const threads of [2, 3]) {
+    const c = randomCase([301, 515, 257, 17], "sigmoid", "f64", 7900 + threads);
+    const pool = await createMLPPool({ spec: c.spec, threads, minSplitBytes: 0, adaptiveSplit: false });
+    const one = single.createMLP(c.spec);
+    const expected = one.jacobian(c.x);
+    // White box, as split.test.ts: a job the worker's handler throws on (m = -1) kills the thread.
+    const worker = (pool as unknown as { workers: { run(job: object): Promise<unknown> }[] }).workers[0];
+    const killed = worker.run({ id: 1e9, kind: "gradient", xs: new Float64Array(1), m: -1, rowBase: 0 });
+    killed.catch(() => {});
+    try {
+      same(await pool.jacobian(c.x), expected, `during the death (${threads} threads)`);
+    } catch (error) {
+      assert.is((error as { code?: string }).code, "E_WORKER", String(error));
+    }
+    await rejectsCode(killed, "E_WORKER");
+    assert.is(pool.threads, threads - 1);
+    same(await pool.jacobian(c.x), expected, `after losing a worker (${threads} threads)`);
+    const xs = Array.from({ length: 2 * 301 }, (_, i) => Math.cos(i));
+    same(await pool.forwardBatch(xs), one.forwardBatch(xs), "a batch after it");
+    one.dispose();
+    await pool.dispose();
+  }
 });
 
 test("adaptiveSplit: the Jacobian is timed apart from the gradient-like calls; results never change", async () => {
