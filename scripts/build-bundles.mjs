@@ -83,7 +83,7 @@ const noInflater = {
 // modules pool.ts and split.ts import are replaced by one whose bindings install() fills in. Any other
 // module of src/ they come to import fails the build, rather than be copied into the pool's file with
 // state of its own; so does a name missing here (esbuild: no matching export).
-const POOL_CORE = ["badBatchValue", "describe", "MLPError", "createEngine", "init", "threadsUnavailable", "BATCH_BLOCK", "PLAN_WORDS", "planBlock"];
+const POOL_CORE = ["badBatchValue", "JACOBIAN_COLUMNS", "jacobianRounds", "jacobianStep", "jacobianTopStep", "jacobianWidth", "describe", "MLPError", "createEngine", "init", "threadsUnavailable", "BATCH_BLOCK", "PLAN_WORDS", "planBlock"];
 const POOL_FILES = new Set(["pool-node.ts", "pool.ts", "split.ts"]);
 const poolCore = {
   name: "pool-core",

@@ -25,7 +25,7 @@ import type { Precision } from "./model.js";
 type View = Float32Array | Float64Array;
 /** Most columns (outputs) per round of the Jacobian's backward pass: C columns of n features take
  * ⌈n / lanes⌉·lanes·C elements, within the n·BATCH_BLOCK of a block's buffer for C ≤ 16. */
-const JACOBIAN_COLUMNS = 16;
+export const JACOBIAN_COLUMNS = 16;
 /** Where batch results go: any indexable array of numbers. */
 export type Sink = { [index: number]: number; length: number };
 
@@ -53,8 +53,6 @@ export interface BatchContext {
 export class BatchRunner {
   private readonly gemm: Kernels["gemmF32"];
   private readonly gemmT: Kernels["gemmTF32"];
-  private readonly jacobianTop: Kernels["jacobianTopF32"];
-  private readonly jacobianBack: Kernels["jacobianBackF32"];
   private readonly forwardNet: Kernels["forwardNetF32"];
   private readonly firstNonFinite: Kernels["firstNonFiniteF32"];
   private readonly shift: number;
@@ -69,8 +67,6 @@ export class BatchRunner {
     const f32 = ctx.precision === "f32";
     this.gemm = f32 ? k.gemmF32 : k.gemmF64;
     this.gemmT = f32 ? k.gemmTF32 : k.gemmTF64;
-    this.jacobianTop = f32 ? k.jacobianTopF32 : k.jacobianTopF64;
-    this.jacobianBack = f32 ? k.jacobianBackF32 : k.jacobianBackF64;
     this.forwardNet = f32 ? k.forwardNetF32 : k.forwardNetF64;
     this.firstNonFinite = f32 ? k.firstNonFiniteF32 : k.firstNonFiniteF64;
     this.shift = f32 ? 2 : 3;
@@ -177,58 +173,60 @@ export class BatchRunner {
   /**
    * The Jacobian (n_L × n_1, row-major) at the x already loaded into the network's input buffer: one
    * forward pass, then the backward pass of assembly/jacobian.ts for up to JACOBIAN_COLUMNS outputs at a
-   * time, each column one contiguous vector of features in the block's g buffers, and J's rows in its
-   * grad buffer.
+   * time (jacobianTopStep, then jacobianStep per layer from the top down), each column one contiguous
+   * vector of features in the block's g buffers, and J's rows in its grad buffer. The pool's split calls
+   * (split.ts) run the same steps, each jacobianStep cut into ranges of features.
    */
   jacobian(out: Sink): void {
-    const { block, layout, sizes } = this.ctx;
-    const shift = this.shift;
-    const size = 1 << shift;
+    const { layout, sizes } = this.ctx;
     const count = layout.layers.length;
-    const layers = layout.layers;
-    const n1 = sizes[0];
     const nL = sizes[count];
     this.forwardNet(layout.plan, count, layout.x);
-    // Bytes from one column to the next in a buffer of n features.
-    const columnBytes = (n: number): number => alignUp(n * size, VECTOR_BYTES);
-    const rowBytes = columnBytes(n1);
-    for (let k0 = 0; k0 < nL; ) {
-      // Columns in pairs (the kernel's tile); a column past n_L is zeros.
-      const width = Math.min(JACOBIAN_COLUMNS, alignUp(nL - k0, 2));
-      const top = layers[count - 1];
-      if (count === 1) {
-        this.jacobianTop(block.grad, top.w, top.s, 0, k0, top.rows, top.cols, top.stride, width, rowBytes);
-      } else {
-        // G^[L-1] straight from rows k0.. of W^[L]: G^[L] = diag(s^[L]) is never formed.
-        this.jacobianTop(block.layers[count - 2].g, top.w, top.s, layers[count - 2].s, k0, top.rows, top.cols, top.stride, width, columnBytes(top.cols));
-        for (let i = count - 2; i >= 1; i--) {
-          const layer = layers[i];
-          this.jacobianBack(block.layers[i - 1].g, layer.w, block.layers[i].g, layers[i - 1].s, layer.rows, layer.cols, layer.stride, width, columnBytes(layer.cols), columnBytes(layer.rows));
-        }
-        const first = layers[0];
-        this.jacobianBack(block.grad, first.w, block.layers[0].g, 0, first.rows, first.cols, first.stride, width, rowBytes, columnBytes(first.rows));
-      }
-      const rows = Math.min(width, nL - k0);
-      const view = this.ctx.view();
-      const at = block.grad >> shift;
-      const stride = rowBytes >> shift;
-      if (out instanceof Float32Array || out instanceof Float64Array) {
-        for (let c = 0; c < rows; c++) out.set(view.subarray(at + c * stride, at + c * stride + n1), (k0 + c) * n1);
-      } else {
-        for (let c = 0; c < rows; c++) {
-          const row = (k0 + c) * n1;
-          const from = at + c * stride;
-          for (let i = 0; i < n1; i++) out[row + i] = view[from + i];
-        }
-      }
-      k0 += rows;
+    for (let k0 = 0; k0 < nL; k0 += JACOBIAN_COLUMNS) {
+      const width = jacobianWidth(nL, k0);
+      jacobianTopStep(this.ctx, k0, width);
+      for (let i = count - 2; i >= 0; i--) jacobianStep(this.ctx, i, width, 0, layout.layers[i].cols);
+      this.jacobianRows(out, k0);
     }
-    if (this.ctx.output !== "none") {
-      // out holds ∂z^[L]/∂x; each of its columns times the output layer's Jacobian at p.
-      const view = this.ctx.view();
-      applyOutput(this.ctx.output, view, layout.layers[count - 1].a >> shift, nL, this.p, this.column, 0);
-      for (let i = 0; i < n1; i++) pushForward(this.ctx.output, this.p, nL, out, i, n1);
+    this.jacobianOutput(out);
+  }
+
+  /** @internal The BlockLayout this runner works in (the pool's split Jacobian writes into the main network's). */
+  get block(): BlockLayout {
+    return this.ctx.block;
+  }
+
+  /** @internal Rows k0.. of J (this round's) from the block's grad buffer into out (row-major n_L × n_1). */
+  jacobianRows(out: Sink, k0: number): void {
+    const { block, sizes } = this.ctx;
+    const shift = this.shift;
+    const n1 = sizes[0];
+    const nL = sizes[sizes.length - 1];
+    const rows = Math.min(JACOBIAN_COLUMNS, nL - k0);
+    const view = this.ctx.view();
+    const at = block.grad >> shift;
+    const stride = columnBytes(n1, 1 << shift) >> shift;
+    if (out instanceof Float32Array || out instanceof Float64Array) {
+      for (let c = 0; c < rows; c++) out.set(view.subarray(at + c * stride, at + c * stride + n1), (k0 + c) * n1);
+    } else {
+      for (let c = 0; c < rows; c++) {
+        const row = (k0 + c) * n1;
+        const from = at + c * stride;
+        for (let i = 0; i < n1; i++) out[row + i] = view[from + i];
+      }
     }
+  }
+
+  /** @internal With softmax / logSoftmax outputs, maps out (then ∂z^[L]/∂x) through the output's Jacobian at p. */
+  jacobianOutput(out: Sink): void {
+    const { layout, sizes, output } = this.ctx;
+    if (output === "none") return;
+    const count = layout.layers.length;
+    const n1 = sizes[0];
+    const nL = sizes[count];
+    const view = this.ctx.view();
+    applyOutput(output, view, layout.layers[count - 1].a >> this.shift, nL, this.p, this.column, 0);
+    for (let i = 0; i < n1; i++) pushForward(output, this.p, nL, out, i, n1);
   }
 
   /**
@@ -299,6 +297,73 @@ export class BatchRunner {
       for (let j = 0; j < n; j++) out[to + j] = view[at + j * mb + c];
     }
   }
+}
+
+/** Bytes from one column to the next in the Jacobian's buffers of n features (assembly/jacobian.ts's layout). */
+function columnBytes(n: number, size: number): number {
+  return alignUp(n * size, VECTOR_BYTES);
+}
+
+/** Rounds of the Jacobian's backward pass for n_L outputs: round r carries outputs 16r.. (JACOBIAN_COLUMNS). */
+export function jacobianRounds(nL: number): number {
+  return Math.ceil(nL / JACOBIAN_COLUMNS);
+}
+
+/** Columns of the round that starts at output k0: the outputs left, at most JACOBIAN_COLUMNS, in pairs (a column past n_L is zeros). */
+export function jacobianWidth(nL: number, k0: number): number {
+  return Math.min(JACOBIAN_COLUMNS, alignUp(nL - k0, 2));
+}
+
+/** What the Jacobian's steps need: the kernels, the network and the batch block whose buffers they use. */
+export interface JacobianBuffers {
+  kernels: Kernels;
+  precision: Precision;
+  layout: NetworkLayout;
+  block: BlockLayout;
+}
+
+/**
+ * The round's first step, G^[L-1] straight from rows k0.. of W^[L] (G^[L] = diag(s^[L]) is never
+ * formed), or J's rows themselves when the network has one layer.
+ */
+export function jacobianTopStep(t: JacobianBuffers, k0: number, width: number): void {
+  const { layout, block } = t;
+  const f32 = t.precision === "f32";
+  const size = f32 ? 4 : 8;
+  const layers = layout.layers;
+  const count = layers.length;
+  const top = layers[count - 1];
+  const kernel = f32 ? t.kernels.jacobianTopF32 : t.kernels.jacobianTopF64;
+  if (count === 1) kernel(block.grad, top.w, top.s, 0, k0, top.rows, top.cols, top.stride, width, columnBytes(top.cols, size));
+  else kernel(block.layers[count - 2].g, top.w, top.s, layers[count - 2].s, k0, top.rows, top.cols, top.stride, width, columnBytes(top.cols, size));
+}
+
+/**
+ * The backward step through W of layer i (0-based; i = L−2 … 0 of the L − 1 layers) for features
+ * [c0, c1) of its input: G^[i] (J's rows for i = 0) from G^[i+1], `width` columns. Each feature's sum
+ * over rows runs in the same order whatever the range (assembly/jacobian.ts: lanes never mix), so
+ * ranges that start on whole 64-byte tiles (and end on one, or at cols) give the whole step's bits.
+ */
+export function jacobianStep(t: JacobianBuffers, i: number, width: number, c0: number, c1: number): void {
+  const { layout, block } = t;
+  const f32 = t.precision === "f32";
+  const size = f32 ? 4 : 8;
+  const layer = layout.layers[i];
+  const out = i > 0 ? block.layers[i - 1].g : block.grad;
+  const s = i > 0 ? layout.layers[i - 1].s : 0;
+  const at = c0 * size;
+  (f32 ? t.kernels.jacobianBackF32 : t.kernels.jacobianBackF64)(
+    out + at,
+    layer.w + at,
+    block.layers[i].g,
+    s === 0 ? 0 : s + at,
+    layer.rows,
+    c1 - c0,
+    layer.stride,
+    width,
+    columnBytes(layer.cols, size),
+    columnBytes(layer.rows, size),
+  );
 }
 
 /** The E_NONFINITE error for a bad xs value at (row, column) of a batch; also used by MLPPool. */

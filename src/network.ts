@@ -371,8 +371,15 @@ export class MLP<P extends Precision = Precision> {
     this.loadInput(x);
     const layout = this.layout;
     const count = layout.layers.length;
-    const top = layout.layers[count - 1];
     this.forwardNet(layout.plan, count, layout.x);
+    this.gradientOfTop(k, logit);
+    this.backwardNet(layout.plan, count, layout.grad);
+    return this.copyOut(layout.grad, result);
+  }
+
+  /** @internal After a forward pass: g^[L] of gradientOf(x, k) (of z_k^[L] with logit) in its buffer. */
+  gradientOfTop(k: number, logit: boolean): void {
+    const top = this.layout.layers[this.layout.layers.length - 1];
     const view = this.view();
     const g = top.g >> this.shift;
     const nL = this.outputSize;
@@ -388,8 +395,6 @@ export class MLP<P extends Precision = Precision> {
       this.logitsToProbabilities(top.a);
       for (let i = 0; i < nL; i++) view[g + i] = (this.outputActivation === "softmax" ? p[k] : 1) * ((i === k ? 1 : 0) - p[i]);
     }
-    this.backwardNet(layout.plan, count, layout.grad);
-    return this.copyOut(layout.grad, result);
   }
 
   /**
@@ -403,14 +408,26 @@ export class MLP<P extends Precision = Precision> {
   }
 
   /**
-   * @internal For the pool's split calls (pool.ts, split.ts): checks `out`, v (vjp) and x as `method`
-   * does, loads v into g^[L]'s buffer and x into a^[1], and returns the result vector; then the pool runs
-   * the passes, splitTop between them (vjp), and copies the result out with splitResult.
+   * @internal For the pool's split calls (pool.ts, split.ts): checks `out`, v (vjp), k and its options
+   * (gradientOf) and x as `method` does, loads v into g^[L]'s buffer and x into a^[1], and returns the
+   * result vector; then the pool runs the passes, splitTop (vjp) or gradientOfTop between them, and
+   * copies the result out with splitResult (jacobian: the batch runner's jacobianRows, round by round).
    */
-  splitBegin<V extends Vector>(method: "gradient" | "valueAndGradient" | "vjp", x: Readonly<ArrayLike<number>>, out: V | undefined, v?: Readonly<ArrayLike<number>>): V {
-    if (method === "vjp") this.requireLive(method);
+  splitBegin<V extends Vector>(
+    method: "gradient" | "valueAndGradient" | "vjp" | "gradientOf" | "jacobian",
+    x: Readonly<ArrayLike<number>>,
+    out: V | undefined,
+    v?: Readonly<ArrayLike<number>>,
+    k?: number,
+    options?: GradientOfOptions,
+  ): V {
+    if (method === "gradientOf") {
+      this.requireLive(method);
+      this.checkOptions(method, options);
+      this.checkOutputIndex(method, k, "k");
+    } else if (method === "vjp" || method === "jacobian") this.requireLive(method);
     else this.requireScalar(method);
-    const result = this.output(out, this.inputSize, "n_1");
+    const result = method === "jacobian" ? this.output(out, this.outputSize * this.inputSize, "n_L × n_1") : this.output(out, this.inputSize, "n_1");
     const top = this.layout.layers[this.layout.layers.length - 1];
     if (method === "vjp") this.loadVector(v!, top.g, this.outputSize, "v", "n_L");
     this.loadInput(x);

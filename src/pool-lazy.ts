@@ -16,7 +16,7 @@
  * come from createMLPPool) whose prototype the real class's prototype inherits from once loaded, so
  * every pool is an instance of both. Its type is pool.ts's MLPPool, as in index.ts.
  */
-import { badBatchValue } from "./batch.js";
+import { badBatchValue, JACOBIAN_COLUMNS, jacobianRounds, jacobianStep, jacobianTopStep, jacobianWidth } from "./batch.js";
 import { describe, MLPError } from "./errors.js";
 import { createEngine, init, threadsUnavailable } from "./init.js";
 import { BATCH_BLOCK, PLAN_WORDS, planBlock } from "./memory.js";
@@ -24,7 +24,7 @@ import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { MLPPool as Pool, MLPPoolOptions } from "./pool.js";
 
 /** What the pool's code imports from the rest of the library (see scripts/build-bundles.mjs, POOL_CORE). */
-const CORE = { badBatchValue, describe, MLPError, createEngine, init, threadsUnavailable, BATCH_BLOCK, PLAN_WORDS, planBlock };
+const CORE = { badBatchValue, JACOBIAN_COLUMNS, jacobianRounds, jacobianStep, jacobianTopStep, jacobianWidth, describe, MLPError, createEngine, init, threadsUnavailable, BATCH_BLOCK, PLAN_WORDS, planBlock };
 export type PoolCore = typeof CORE;
 
 type PoolModule = typeof import("./pool-node.js") & { install?: (core: PoolCore) => void };

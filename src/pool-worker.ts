@@ -33,6 +33,8 @@ export interface WorkerStart {
   layout: NetworkLayout;
   /** This worker's own batch buffers (allocated by the main thread, released when the pool is disposed). */
   block: BlockLayout;
+  /** The main network's batch buffers, where split Jacobian calls keep their columns (split.ts). */
+  splitBlock: BlockLayout;
 }
 
 /** What a job computes: the results of gradientBatch, valueAndGradientBatch, forwardBatch or gradientOfBatch. */
@@ -133,7 +135,7 @@ export function serve(port: Port): void {
       (instance) => {
         buffer = start.memory.buffer;
         view = new ArrayType(buffer);
-        task = splitTask(start.layout, start.precision, instance.exports as unknown as Kernels, start.memory);
+        task = splitTask(start.layout, start.precision, instance.exports as unknown as Kernels, start.memory, start.splitBlock);
         runner = new BatchRunner({
           kernels: instance.exports as unknown as Kernels,
           precision: start.precision,

@@ -13,11 +13,12 @@
  * kernels need no atomics: each thread writes only into its own block. A message round trip costs
  * ≈ 80 µs, so only batches with enough work per thread are split (see MLPPoolOptions.minRowsPerThread).
  *
- * Single inputs (gradient, valueAndGradient, vjp) of a large network are split the other way, inside
- * every layer: rows forward; backward, a large layer's two halves of rows, else columns; in chunks the
- * threads take as they come free, synchronised through Atomics on the shared memory (split.ts).
+ * Single inputs (gradient, valueAndGradient, vjp, gradientOf, jacobian) of a large network are split the
+ * other way, inside every layer: rows forward; backward, a large layer's two halves of rows, else
+ * columns (the Jacobian: ranges of features of every column); in chunks the threads take as they come
+ * free, synchronised through Atomics on the shared memory (split.ts).
  */
-import { badBatchValue, type BatchRunner } from "./batch.js";
+import { badBatchValue, JACOBIAN_COLUMNS, jacobianRounds, jacobianTopStep, jacobianWidth, type BatchRunner, type JacobianBuffers } from "./batch.js";
 import type { Engine } from "./engine.js";
 import { MLPError, describe, type MLPErrorCode } from "./errors.js";
 import { createEngine, init, threadsUnavailable } from "./init.js";
@@ -25,7 +26,20 @@ import { BATCH_BLOCK, planBlock } from "./memory.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
 import type { BatchJob, BatchMethod, GradientOfOptions, MLP, Vector, VectorOf } from "./network.js";
 import type { JobKind, WorkerFailure, WorkerJob, WorkerReply, WorkerStart } from "./pool-worker.js";
-import { MIN_SHARED_LAYER_BYTES, controlBytes, finishHalves, SplitControl, schedule, splitTask, type SplitJob, type SplitTask } from "./split.js";
+import {
+  GRADIENT,
+  JACOBIAN,
+  MIN_SHARED_LAYER_BYTES,
+  controlBytes,
+  finishHalves,
+  jacobianSchedule,
+  SplitControl,
+  schedule,
+  splitPhases,
+  splitTask,
+  type SplitJob,
+  type SplitTask,
+} from "./split.js";
 
 /** Options of createMLPPool; S is the type of the spec (MLPSpec<P> types the results by precision). */
 export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
@@ -94,7 +108,7 @@ export interface ThreadPlatform {
  * sharing its weights. Create it with createMLPPool; results equal `pool.network`'s own methods bit for bit.
  */
 export class MLPPool<P extends Precision = Precision> {
-  /** The network (on the pool's shared memory): use it for single inputs, jacobian, setLayer… between calls. */
+  /** The network (on the pool's shared memory): use it for jvp, hvp, setLayer… between calls. */
   readonly network: MLP<P>;
   private readonly engine: Engine;
   private readonly runner: BatchRunner;
@@ -109,10 +123,15 @@ export class MLPPool<P extends Precision = Precision> {
   private readonly splitWorth: boolean;
   private readonly minLayerBytes: number;
   private splitting: Promise<unknown> | undefined;
+  // A split Jacobian call is using the main thread's batch block: batch calls wait for it.
+  private blockHeld: Promise<unknown> | undefined;
   private readonly adaptive: boolean;
-  // Recent single-input call times in ms, one thread and split (adaptiveSplit), and the calls so far.
-  private readonly times: [number[], number[]] = [[], []];
-  private calls = 0;
+  // Per kind of call (the Jacobian costs ≈ 4 gradients): recent times in ms, one thread and split
+  // (adaptiveSplit), and the calls so far.
+  private readonly timing: Record<SplitKind, { times: [number[], number[]]; calls: number }> = {
+    gradient: { times: [[], []], calls: 0 },
+    jacobian: { times: [[], []], calls: 0 },
+  };
 
   /** @internal Use createMLPPool(). */
   constructor(
@@ -128,14 +147,14 @@ export class MLPPool<P extends Precision = Precision> {
     this.adaptive = adaptiveSplit;
     this.engine = engine;
     const { layout } = network.batchPlan;
-    this.control = control === undefined ? undefined : new SplitControl(engine.memory, control, workers.length, 2 * layout.layers.length);
-    this.task = splitTask(layout, network.precision, engine.kernels, engine.memory);
+    this.control = control === undefined ? undefined : new SplitControl(engine.memory, control, workers.length, splitPhases(layout));
+    this.runner = network.batchRunner();
+    this.task = splitTask(layout, network.precision, engine.kernels, engine.memory, this.runner.block);
     let weightBytes = 0;
     for (const layer of layout.layers) weightBytes += layer.rows * layer.stride * layout.elementBytes;
     this.splitWorth = weightBytes >= minSplitBytes;
     this.minLayerBytes = Math.min(MIN_SHARED_LAYER_BYTES, minSplitBytes);
     this.network = network;
-    this.runner = network.batchRunner();
     this.workers = workers.slice();
     this.blocks = workers.map((worker) => worker.block);
     this.reason = reason;
@@ -227,84 +246,170 @@ export class MLPPool<P extends Precision = Precision> {
     return (await this.single("vjp", x, out, v)).gradient;
   }
 
-  /** Threads the next single-input call runs on (1 for small networks, or while splitting measures slower). */
+  /**
+   * ∇ₓ a_k^[L](x), as MLP.gradientOf (any n_L; options { logit: true } for z_k^[L]), split across the
+   * threads as gradient is; equal to one thread's result bit for bit. Resolves to `out` when given.
+   */
+  async gradientOf<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, k: number, out?: V, options?: GradientOfOptions): Promise<V> {
+    return (await this.single("gradientOf", x, out, undefined, k, options)).gradient;
+  }
+
+  /**
+   * The Jacobian ∂a^[L]/∂x, row-major n_L × n_1, as MLP.jacobian: the forward pass split as gradient's,
+   * each backward step of the n_L columns split into ranges of features (split.ts); equal to one thread's
+   * result bit for bit. Resolves to `out` when given. Uses the network's single-input and batch buffers
+   * until it resolves (single-input calls queue; batch calls wait for it).
+   */
+  async jacobian<V extends VectorOf<P> = VectorOf<P>>(x: Readonly<ArrayLike<number>>, out?: V): Promise<V> {
+    return (await this.single("jacobian", x, out)).gradient;
+  }
+
+  /** Threads the next gradient, valueAndGradient, vjp or gradientOf call runs on (1 for small networks, or while splitting measures slower). */
   get splitThreads(): number {
-    return this.splitEligible() && (!this.adaptive || this.splitFaster() !== false) ? this.threads : 1;
+    return this.splitEligible() && (!this.adaptive || this.splitFaster("gradient") !== false) ? this.threads : 1;
+  }
+
+  /** Threads the next jacobian call runs on (timed apart from the other calls by adaptiveSplit). */
+  get jacobianThreads(): number {
+    return this.splitEligible() && (!this.adaptive || this.splitFaster("jacobian") !== false) ? this.threads : 1;
+  }
+
+  /** @internal gradient's recent times (tests). */
+  private get times(): [number[], number[]] {
+    return this.timing.gradient.times;
   }
 
   private splitEligible(): boolean {
     return this.control !== undefined && this.splitWorth && this.threads > 1;
   }
 
-  /** Whether split calls have lately been faster than one-thread ones; undefined until both have 3 times. */
-  private splitFaster(): boolean | undefined {
-    const [one, split] = this.times;
+  /** Whether split calls of this kind have lately been faster than one-thread ones; undefined until both have 3 times. */
+  private splitFaster(kind: SplitKind): boolean | undefined {
+    const [one, split] = this.timing[kind].times;
     if (one.length < 3 || split.length < 3) return undefined;
     return median(split) < median(one);
   }
 
   /** adaptiveSplit: whether this call splits (alternating until both ways have times, then the faster, probing the other). */
-  private chooseSplit(): boolean {
-    const n = this.calls++;
-    const faster = this.splitFaster();
+  private chooseSplit(kind: SplitKind): boolean {
+    const n = this.timing[kind].calls++;
+    const faster = this.splitFaster(kind);
     if (faster === undefined) return n % 2 === 0;
     return n % ADAPTIVE_PROBE_EVERY === 0 ? !faster : faster;
   }
 
-  private async single<V extends Vector>(method: "gradient" | "valueAndGradient" | "vjp", x: Readonly<ArrayLike<number>>, out: V | undefined, v?: Readonly<ArrayLike<number>>): Promise<{ value: number; gradient: V }> {
+  private async single<V extends Vector>(
+    method: "gradient" | "valueAndGradient" | "vjp" | "gradientOf" | "jacobian",
+    x: Readonly<ArrayLike<number>>,
+    out: V | undefined,
+    v?: Readonly<ArrayLike<number>>,
+    k?: number,
+    options?: GradientOfOptions,
+  ): Promise<{ value: number; gradient: V }> {
     // One call at a time owns the network's single-input buffers.
     while (this.splitting !== undefined) await this.splitting.catch(() => {});
     if (this.disposal !== undefined) throw new MLPError("E_DISPOSED", `${method}: the pool was disposed; create a new one with createMLPPool()`);
     const network = this.network;
-    const split = this.splitEligible() && (!this.adaptive || this.chooseSplit());
+    const kind: SplitKind = method === "jacobian" ? "jacobian" : "gradient";
+    const split = this.splitEligible() && (!this.adaptive || this.chooseSplit(kind));
     const start = performance.now();
     if (!split) {
+      const o = out as VectorOf<P> | undefined;
       let result: { value: number; gradient: V };
-      if (method === "vjp") result = { value: NaN, gradient: network.vjp(x, v!, out as VectorOf<P> | undefined) as unknown as V };
-      else if (method === "gradient") result = { value: NaN, gradient: network.gradient(x, out as VectorOf<P> | undefined) as unknown as V };
-      else result = network.valueAndGradient(x, out as VectorOf<P> | undefined) as unknown as { value: number; gradient: V };
-      this.record(0, start);
+      if (method === "valueAndGradient") result = network.valueAndGradient(x, o) as unknown as { value: number; gradient: V };
+      else {
+        const gradient =
+          method === "vjp" ? network.vjp(x, v!, o) : method === "gradient" ? network.gradient(x, o) : method === "gradientOf" ? network.gradientOf(x, k!, o, options) : network.jacobian(x, o);
+        result = { value: NaN, gradient: gradient as unknown as V };
+      }
+      this.record(kind, 0, start);
       return result;
     }
     const threads = this.threads;
-    const result = network.splitBegin(method, x, out, v);
+    const result = network.splitBegin(method, x, out, v, k, options);
     const { layers } = this.task.layout;
-    const top = layers[layers.length - 1];
-    const running = this.runSplit(threads, method === "vjp" ? top.g : top.s, method === "vjp");
+    const count = layers.length;
+    const top = layers[count - 1];
+    let running: Promise<void>;
+    if (method === "jacobian") {
+      running = this.runJacobian(threads, result);
+      this.blockHeld = running;
+    } else {
+      const chunks = schedule(this.task.layout, threads, this.minLayerBytes);
+      // The serial step between the forward and the backward phases: g^[L] from v, or gradientOf's e_k.
+      const logit = options?.logit === true;
+      const topStep = method === "vjp" ? () => network.splitTop() : method === "gradientOf" ? () => network.gradientOfTop(k!, logit) : undefined;
+      running = this.runSplit(threads, GRADIENT, chunks, method === "gradient" || method === "valueAndGradient" ? top.s : top.g, (phase) => {
+        if (phase === count) topStep?.();
+        finishHalves(this.task, chunks, phase);
+      });
+    }
     this.splitting = running;
     try {
       await running;
     } finally {
       this.splitting = undefined;
+      this.blockHeld = undefined;
     }
-    this.record(1, start);
-    return network.splitResult(result);
+    this.record(kind, 1, start);
+    return method === "jacobian" ? { value: NaN, gradient: result } : network.splitResult(result);
   }
 
-  private record(way: 0 | 1, start: number): void {
+  /**
+   * A split Jacobian into `out` (n_L × n_1): the forward phases, then round by round (JACOBIAN_COLUMNS
+   * outputs) the main thread's top step and the layers' shared steps, J's rows copied out between rounds.
+   */
+  private runJacobian(threads: number, out: Vector): Promise<void> {
+    const t = this.task as JacobianBuffers;
+    const { layers } = t.layout;
+    const count = layers.length;
+    const nL = layers[count - 1].rows;
+    const steps = count - 1;
+    const rounds = jacobianRounds(nL);
+    const chunks = jacobianSchedule(t.layout, threads, this.minLayerBytes);
+    const top = (r: number) => jacobianTopStep(t, JACOBIAN_COLUMNS * r, jacobianWidth(nL, JACOBIAN_COLUMNS * r));
+    return this.runSplit(threads, JACOBIAN, chunks, 0, (phase) => {
+      if (phase < count) return;
+      if (steps === 0) {
+        // One layer: each round is its top step alone, on this thread.
+        for (let r = 0; r < rounds; r++) {
+          top(r);
+          this.runner.jacobianRows(out, JACOBIAN_COLUMNS * r);
+        }
+      } else if ((phase - count) % steps === 0) {
+        // Between rounds: the last round's rows of J out of the block, then the next round's top step.
+        const r = (phase - count) / steps;
+        if (r > 0) this.runner.jacobianRows(out, JACOBIAN_COLUMNS * (r - 1));
+        if (r < rounds) top(r);
+      }
+      if (phase === chunks.length) this.runner.jacobianOutput(out);
+    });
+  }
+
+  private record(kind: SplitKind, way: 0 | 1, start: number): void {
     if (!this.adaptive || !this.splitEligible()) return;
-    const times = this.times[way];
+    const times = this.timing[kind].times[way];
     times.push(performance.now() - start);
     if (times.length > ADAPTIVE_SAMPLES) times.shift();
   }
 
-  /** Runs the forward and backward passes on `threads` threads (split.ts); serialTop: splitTop between them. */
-  private async runSplit(threads: number, gTop: number, serialTop: boolean): Promise<void> {
+  /**
+   * Runs the phases of a call of `kind` scheduled as `chunks` on `threads` threads (split.ts), with the
+   * main thread's serial steps `between(p)` before it releases phase p, and between(chunks.length) at the end.
+   */
+  private async runSplit(threads: number, kind: number, chunks: readonly number[], gTop: number, between: (phase: number) => void): Promise<void> {
     const control = this.control!;
     const workers = this.workers.slice(0, threads - 1);
-    const call = control.begin(threads, gTop, this.minLayerBytes);
+    const call = control.begin(threads, gTop, this.minLayerBytes, kind, chunks.length);
     // A parked worker is claimed through the control block; the others get a message.
     for (const worker of workers) {
       if (control.claim(worker.slot)) continue;
       const job = { id: this.nextId++, kind: "split", control: control.offset, call, slot: worker.slot, slots: control.slots, phases: control.phases } as const;
       worker.run(job).catch(() => {});
     }
-    const count = this.task.layout.layers.length;
-    const chunks = schedule(this.task.layout, threads, this.minLayerBytes);
     for (let phase = 0; phase < chunks.length; phase++) {
       if (phase > 0) {
-        if (phase === count && serialTop) this.network.splitTop();
-        finishHalves(this.task, chunks, phase);
+        between(phase);
         control.release(phase);
       }
       control.take(this.task, phase, chunks, gTop);
@@ -324,8 +429,8 @@ export class MLPPool<P extends Precision = Precision> {
         }
       }
     }
-    // ∇ₓ = (W^[2])ᵀ g^[2] may still be the two halves of its rows.
-    finishHalves(this.task, chunks, chunks.length);
+    // gradient: ∇ₓ = (W^[2])ᵀ g^[2] may still be the two halves of its rows; jacobian: the last round's rows.
+    between(chunks.length);
   }
 
   /**
@@ -370,6 +475,8 @@ export class MLPPool<P extends Precision = Precision> {
   }
 
   private async run(kind: JobKind, xs: Readonly<ArrayLike<number>>, job: BatchJob<Vector>): Promise<void> {
+    // Chunk 0 runs in the main network's batch block, which a split Jacobian may be using.
+    while (this.blockHeld !== undefined) await this.blockHeld.catch(() => {});
     const bounds = this.split(job.m, kind);
     const n1 = this.network.inputSize;
     const nL = this.network.outputSize;
@@ -469,12 +576,13 @@ export async function createPoolOn(options: MLPPoolOptions, platform: ThreadPlat
       const network = engine.createMLP(spec);
       // Plan the main thread's batch block before the workers start, so nothing grows the memory later.
       network.batchRunner();
-      const control = engine.arena.alloc(controlBytes(wanted - 1, 2 * (network.sizes.length - 1)), "the control words of the pool's split calls");
+      const phases = splitPhases(network.batchPlan.layout);
+      const control = engine.arena.alloc(controlBytes(wanted - 1, phases), "the control words of the pool's split calls");
       try {
         const workers = await startWorkers(engine, network, wanted - 1, platform, workerUrl);
         return new MLPPool(engine, network, workers, undefined, minRowsPerThread, control, minSplitBytes, adaptiveSplit);
       } catch (error) {
-        engine.arena.release(control, controlBytes(wanted - 1, 2 * (network.sizes.length - 1)));
+        engine.arena.release(control, controlBytes(wanted - 1, phases));
         network.dispose();
         reason = `a worker thread could not be started (${(error as Error).message ?? String(error)})`;
       }
@@ -521,6 +629,7 @@ async function startWorkers(engine: Engine, network: MLP, count: number, platfor
         output,
         layout,
         block: planBlock(sizes, precision, worker.block.start),
+        splitBlock: network.batchRunner().block,
       }),
     ),
   );
@@ -650,6 +759,9 @@ class PoolWorker {
     this.onFailure(error);
   }
 }
+
+/** What adaptiveSplit times apart: the gradient-like calls, and the Jacobian's. */
+type SplitKind = "gradient" | "jacobian";
 
 function median(values: readonly number[]): number {
   const sorted = values.slice().sort((a, b) => a - b);

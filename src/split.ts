@@ -13,6 +13,15 @@
  *             thread idles in such a phase. Other layers: chunks of columns of g^[l]
  *             (assembly/split.ts's denseBackCols: per column one thread's sum, in its order)
  *
+ * The Jacobian (kind JACOBIAN) has the same forward phases, then per round of up to 16 outputs
+ * (batch.ts: the columns of one backward pass) the main thread's jacobianTopStep and one phase per
+ * layer below the top, from the top down: jacobianStep cut into ranges of the features of the layer's
+ * input, one range per thread, in whole 64-byte tiles (assembly/jacobian.ts's 4-vector tiles line up;
+ * columns start 16-byte aligned, so two threads share at most the line at a range's edge in a column);
+ * each feature's sum over rows is one thread's, in its order. Its
+ * buffers are the main network's batch block (SplitTask.block); the main thread copies each round's
+ * rows of J out before the next round's top step.
+ *
  * A phase is cut into chunks (forward 4 per thread, backward 1: see CHUNKS_PER_THREAD), and threads take chunks as they come free
  * (compare-and-swap on a counter), so a worker that starts late does less and nobody waits for it to
  * begin; what each chunk computes depends on its bounds only, so results equal one thread's bit for
@@ -21,7 +30,8 @@
  * Synchronisation is a control block of Int32 words in the shared memory (controlBytes):
  *   GO      phases released so far: the main thread stores p + 1 (and notifies) to start phase p
  *   CALL    the call's number;  ABORT 1 when the main thread gave up on it (a worker died)
- *   THREADS, GTOP, MIN_LAYER  the call's thread count, g^[L]'s offset and schedule's layer threshold
+ *   THREADS, GTOP, MIN_LAYER, KIND  the call's thread count, g^[L]'s offset, schedule's layer threshold
+ *   and which schedule it runs (GRADIENT or JACOBIAN)
  *   per phase: NEXT (the call's tag and the chunks taken) and DONE (the chunks finished)
  *   per worker slot: STATE (AWAY in its event loop, PARKED waiting for a call, CLAIMED given one) and
  *   LEFT (the last call it has left)
@@ -29,8 +39,9 @@
  * compare-and-swap PARKED → CLAIMED and a notify, no message; otherwise the call posts it a message.
  * Between phases the main thread may run serial steps (g^[L] from v) before it releases the next.
  */
+import { JACOBIAN_COLUMNS, jacobianRounds, jacobianStep, jacobianWidth } from "./batch.js";
 import type { Kernels } from "./engine.js";
-import type { NetworkLayout } from "./memory.js";
+import type { BlockLayout, NetworkLayout } from "./memory.js";
 import { PLAN_WORDS } from "./memory.js";
 import type { Precision } from "./model.js";
 
@@ -40,7 +51,12 @@ const ABORT = 2;
 const THREADS = 3;
 const GTOP = 4;
 const MIN_LAYER = 5;
+const KIND = 6;
 const HEADER_WORDS = 8;
+/** KIND of a gradient, valueAndGradient, vjp or gradientOf call (phases: schedule). */
+export const GRADIENT = 0;
+/** KIND of a jacobian call (phases: jacobianSchedule). */
+export const JACOBIAN = 1;
 // Per phase p, at HEADER_WORDS + 2p: NEXT (the call's tag in the high half, chunks taken in the low
 // half, so a thread still in an earlier call can never take one) and DONE (chunks finished).
 const NEXT = 0;
@@ -74,16 +90,24 @@ export interface SplitTask {
   memory: WebAssembly.Memory;
   /** Per layer: the activation code and parameters p1, p2, as the one-thread kernels read them from the plan. */
   acts: { code: number; p1: number; p2: number }[];
+  /** The main network's batch block, where a split Jacobian's columns live (absent: no Jacobian calls). */
+  block?: BlockLayout;
 }
 
-/** A SplitTask for the network at `layout` (its plan already written). */
-export function splitTask(layout: NetworkLayout, precision: Precision, kernels: Kernels, memory: WebAssembly.Memory): SplitTask {
+/** A SplitTask for the network at `layout` (its plan already written); block: its batch block, for Jacobian calls. */
+export function splitTask(layout: NetworkLayout, precision: Precision, kernels: Kernels, memory: WebAssembly.Memory, block?: BlockLayout): SplitTask {
   const acts = layout.layers.map((_, i) => {
     const entry = layout.plan + i * PLAN_WORDS * 4;
     const params = new Float64Array(memory.buffer, entry + 56, 2);
     return { code: new Uint32Array(memory.buffer, entry, 8)[7], p1: params[0], p2: params[1] };
   });
-  return { layout, precision, kernels, memory, acts };
+  return { layout, precision, kernels, memory, acts, block };
+}
+
+/** Phases the control block of a pool over `layout` must hold: the gradient's 2·(L − 1), or the Jacobian's, if more. */
+export function splitPhases(layout: NetworkLayout): number {
+  const count = layout.layers.length;
+  return Math.max(2 * count, count + jacobianRounds(layout.layers[count - 1].rows) * (count - 1));
 }
 
 /**
@@ -96,7 +120,8 @@ export const MIN_SHARED_LAYER_BYTES = 1 << 16;
 // (descheduled on a busy machine, or still waking up) takes fewer, and nobody waits for it to begin.
 // Backward chunks are column ranges of every row of W: narrower ones cost more than they balance (S5 f32
 // on 2 threads, median µs of the two backward phases: 87 and 108 with 1 chunk per thread, 120 and 135
-// with 4), so the backward pass takes one per thread; the forward's row ranges are contiguous in W.
+// with 4), so the backward pass takes one per thread, and so do the Jacobian's backward steps (ranges
+// of features: see jacobianSchedule); the forward's row ranges are contiguous in W.
 const CHUNKS_PER_THREAD = 4;
 const BACKWARD_CHUNKS_PER_THREAD = 1;
 
@@ -120,6 +145,54 @@ export function schedule(layout: NetworkLayout, T: number, minLayerBytes: number
   return chunks;
 }
 
+/** Features of a Jacobian range unit: one 64-byte tile of assembly/jacobian.ts (16 f32, 8 f64). */
+function tileFeatures(layout: NetworkLayout): number {
+  return 64 / layout.elementBytes;
+}
+
+/**
+ * Chunks of each phase of a Jacobian call on T threads: the forward phases as schedule's, then for each
+ * round (batch.ts's jacobianRounds) one phase per layer i = L−2 … 0 (jacobianStep through W of layer i),
+ * in ranges of whole tiles of its input's features, one per thread; 1 for a layer the main thread does
+ * alone. (J4 f32 on 2 threads, median µs per call: 326 with 1 range per thread, 334 with 2, 353 with 4
+ * or 8 — each thread's ranges then alternate with the other's along every row of W, and the three
+ * backward phases ran ≈ 15% slower per thread than their share, where on one thread 8 ranges cost
+ * only 2–3% more than the whole step.)
+ */
+export function jacobianSchedule(layout: NetworkLayout, T: number, minLayerBytes: number): number[] {
+  const count = layout.layers.length;
+  const chunks = schedule(layout, T, minLayerBytes).slice(0, count);
+  const rounds = jacobianRounds(layout.layers[count - 1].rows);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = count - 2; i >= 0; i--) {
+      const layer = layout.layers[i];
+      const small = T === 1 || layer.rows * layer.stride * layout.elementBytes < minLayerBytes;
+      chunks.push(small ? 1 : Math.max(1, Math.min(Math.ceil(layer.cols / tileFeatures(layout)), BACKWARD_CHUNKS_PER_THREAD * T)));
+    }
+  }
+  return chunks;
+}
+
+/** Round and layer (i = L−2 … 0) of backward phase p ≥ L − 1 of a Jacobian call. */
+export function jacobianPhase(layout: NetworkLayout, p: number): { round: number; i: number } {
+  const count = layout.layers.length;
+  const b = p - count;
+  const round = Math.floor(b / (count - 1));
+  return { round, i: count - 2 - (b - round * (count - 1)) };
+}
+
+/** Chunk c of phase `phase` of a Jacobian call (of jacobianSchedule's chunks[phase]). */
+export function runJacobianChunk(task: SplitTask, chunks: readonly number[], phase: number, c: number): void {
+  const { layout } = task;
+  if (phase < layout.layers.length) return forwardChunk(task, chunks, phase, c);
+  const { round, i } = jacobianPhase(layout, phase);
+  const cols = layout.layers[i].cols;
+  const [c0, c1] = range(cols, c, chunks[phase], tileFeatures(layout));
+  if (c1 <= c0) return;
+  const nL = layout.layers[layout.layers.length - 1].rows;
+  jacobianStep(task as SplitTask & { block: BlockLayout }, i, jacobianWidth(nL, JACOBIAN_COLUMNS * round), c0, c1);
+}
+
 /** Whether phase p is a backward phase that sums the two halves of its rows as two chunks (its result then awaits backCombine). */
 function inHalves(layout: NetworkLayout, chunks: readonly number[], p: number): boolean {
   const count = layout.layers.length;
@@ -141,10 +214,24 @@ export function finishHalves(task: SplitTask, chunks: readonly number[], p: numb
   (task.precision === "f32" ? task.kernels.backCombineF32 : task.kernels.backCombineF64)(out, layer.part, s, layer.stride);
 }
 
-/** [from, to) of chunk c of C over `n` items, in whole units of 4 (the last chunk ends at n). */
-function range(n: number, c: number, C: number): [number, number] {
-  const units = Math.ceil(n / 4);
-  return [Math.min(n, 4 * Math.floor((units * c) / C)), Math.min(n, 4 * Math.floor((units * (c + 1)) / C))];
+/** [from, to) of chunk c of C over `n` items, in whole units of `unit` (the last chunk ends at n). */
+function range(n: number, c: number, C: number, unit = 4): [number, number] {
+  const units = Math.ceil(n / unit);
+  return [Math.min(n, unit * Math.floor((units * c) / C)), Math.min(n, unit * Math.floor((units * (c + 1)) / C))];
+}
+
+/** Chunk c of forward phase `phase`: rows [r0, r1) of a^[l] and s^[l] (matvec.ts's dense on a row range). */
+function forwardChunk(task: SplitTask, chunks: readonly number[], phase: number, c: number): void {
+  const { layout, kernels } = task;
+  const f32 = task.precision === "f32";
+  const e = f32 ? 4 : 8;
+  const layer = layout.layers[phase];
+  const [r0, r1] = range(layer.rows, c, chunks[phase]);
+  if (r1 <= r0) return;
+  const { code, p1, p2 } = task.acts[phase];
+  const input = phase === 0 ? layout.x : layout.layers[phase - 1].a;
+  const at = r0 * e;
+  (f32 ? kernels.denseF32 : kernels.denseF64)(layer.a + at, layer.s + at, layer.w + at * layer.stride, layer.b + at, input, r1 - r0, layer.stride, code, p1, p2);
 }
 
 /** Chunk c of phase `phase` (of chunks[phase]), the backward pass starting from g^[L] at gTop. */
@@ -155,16 +242,7 @@ export function runChunk(task: SplitTask, chunks: readonly number[], phase: numb
   const layers = layout.layers;
   const count = layers.length;
   const C = chunks[phase];
-  if (phase < count) {
-    const layer = layers[phase];
-    const [r0, r1] = range(layer.rows, c, C);
-    if (r1 <= r0) return;
-    const { code, p1, p2 } = task.acts[phase];
-    const input = phase === 0 ? layout.x : layers[phase - 1].a;
-    const at = r0 * e;
-    (f32 ? kernels.denseF32 : kernels.denseF64)(layer.a + at, layer.s + at, layer.w + at * layer.stride, layer.b + at, input, r1 - r0, layer.stride, code, p1, p2);
-    return;
-  }
+  if (phase < count) return forwardChunk(task, chunks, phase, c);
   const i = 2 * count - 1 - phase;
   const layer = layers[i];
   const g = i === count - 1 ? gTop : layer.g;
@@ -232,7 +310,7 @@ function waitWhile(words: Int32Array, at: number, value: number, ms: number, sto
  * Takes chunks of phase p of call `call` until none is left, running each; false if the call has ended.
  * Any thread may run any chunk: chunk boundaries, not threads, decide what each kernel call computes.
  */
-function takeChunks(task: SplitTask, words: Int32Array, call: number, p: number, chunks: readonly number[], gTop: number): boolean {
+function takeChunks(task: SplitTask, words: Int32Array, call: number, p: number, chunks: readonly number[], gTop: number, kind: number): boolean {
   const next = HEADER_WORDS + 2 * p + NEXT;
   const mine = tag(call);
   for (;;) {
@@ -241,7 +319,8 @@ function takeChunks(task: SplitTask, words: Int32Array, call: number, p: number,
     const c = v & 0xffff;
     if (c >= chunks[p]) return true;
     if (Atomics.compareExchange(words, next, v, v + 1) !== v) continue;
-    runChunk(task, chunks, p, gTop, c);
+    if (kind === JACOBIAN) runJacobianChunk(task, chunks, p, c);
+    else runChunk(task, chunks, p, gTop, c);
     Atomics.add(words, HEADER_WORDS + 2 * p + DONE, 1);
     Atomics.notify(words, HEADER_WORDS + 2 * p + DONE);
   }
@@ -251,7 +330,8 @@ function takeChunks(task: SplitTask, words: Int32Array, call: number, p: number,
 function serveCall(task: SplitTask, words: Int32Array): boolean {
   const call = Atomics.load(words, CALL);
   const gTop = Atomics.load(words, GTOP);
-  const chunks = schedule(task.layout, Atomics.load(words, THREADS), Atomics.load(words, MIN_LAYER));
+  const kind = Atomics.load(words, KIND);
+  const chunks = (kind === JACOBIAN ? jacobianSchedule : schedule)(task.layout, Atomics.load(words, THREADS), Atomics.load(words, MIN_LAYER));
   const stopped = () => Atomics.load(words, CALL) !== call || Atomics.load(words, ABORT) !== 0;
   for (let p = 0; p < chunks.length; p++) {
     if (chunks[p] === 1) continue; // the main thread's alone
@@ -262,7 +342,7 @@ function serveCall(task: SplitTask, words: Int32Array): boolean {
       if (waited > WORKER_PATIENCE_MS) return false;
       waitWhile(words, GO, go, 50, stopped);
     }
-    if (!takeChunks(task, words, call, p, chunks, gTop)) return false;
+    if (!takeChunks(task, words, call, p, chunks, gTop, kind)) return false;
   }
   return true;
 }
@@ -305,21 +385,25 @@ export class SplitControl {
   private readonly words: Int32Array;
   private readonly blocking: boolean;
   private call = 0;
+  private kind = GRADIENT;
 
   constructor(memory: WebAssembly.Memory, readonly offset: number, readonly slots: number, readonly phases: number) {
     this.words = new Int32Array(memory.buffer, offset, controlBytes(slots, phases) / 4);
     this.blocking = canBlock(this.words);
   }
 
-  /** Starts a call on `threads` threads: counters reset, phase 0 released; returns its number. */
-  begin(threads: number, gTop: number, minLayerBytes: number): number {
+  /** Starts a call of `kind` (GRADIENT, JACOBIAN) and `phases` phases on `threads` threads: counters reset, phase 0 released; returns its number. */
+  begin(threads: number, gTop: number, minLayerBytes: number, kind = GRADIENT, phases = this.phases): number {
     const words = this.words;
     this.call = (this.call + 1) & 0x7fffffff || 1;
     Atomics.store(words, ABORT, 0);
     Atomics.store(words, THREADS, threads);
     Atomics.store(words, GTOP, gTop);
     Atomics.store(words, MIN_LAYER, Math.min(minLayerBytes, 0x7fffffff));
-    for (let p = 0; p < this.phases; p++) {
+    Atomics.store(words, KIND, kind);
+    this.kind = kind;
+    // Phases past the call's keep an older call's tag: nobody can take their chunks.
+    for (let p = 0; p < phases; p++) {
       Atomics.store(words, HEADER_WORDS + 2 * p + NEXT, tag(this.call));
       Atomics.store(words, HEADER_WORDS + 2 * p + DONE, 0);
     }
@@ -330,7 +414,7 @@ export class SplitControl {
 
   /** The main thread's chunks of phase p (as many as it can take) of a call scheduled as `chunks`. */
   take(task: SplitTask, p: number, chunks: readonly number[], gTop: number): void {
-    takeChunks(task, this.words, this.call, p, chunks, gTop);
+    takeChunks(task, this.words, this.call, p, chunks, gTop, this.kind);
   }
 
   /**

@@ -174,4 +174,32 @@ test("pool.gradient split over 2 and 3 threads on the relaxed build equals one r
   }
 });
 
+test("pool.jacobian and gradientOf split over 2 and 3 threads on the relaxed build equal one relaxed thread bit for bit (jacobianBack's relaxed_madd in ranges of features)", async () => {
+  for (const precision of ["f32", "f64"] as const) {
+    // 301 and 259 features: a part of a 64-byte tile at the end of each step; n_L = 17: two rounds.
+    const c = randomCase([301, 259, 67, 17], ["sigmoid", "gelu", "tanh"], precision, 79);
+    const single = relaxed.createMLP(c.spec);
+    const want = single.jacobian(c.x);
+    closeTo(want, ref.jacobian(c.ref, c.x).flat(), TOL[precision], `${precision} relaxed jacobian`);
+    for (const threads of [2, 3]) {
+      const pool = await createMLPPool({ spec: c.spec, threads, requireThreads: true, minSplitBytes: 0, adaptiveSplit: false });
+      try {
+        assert.ok((pool as unknown as { engine: Engine }).engine.relaxed, "the pool's engine is not the relaxed build");
+        for (let call = 0; call < 5; call++) {
+          const got = await pool.jacobian(c.x);
+          for (let i = 0; i < got.length; i++) {
+            if (!Object.is(got[i], want[i])) assert.unreachable(`${precision} ${threads} threads, call ${call}: pool.jacobian[${i}] = ${got[i]}, one relaxed thread ${want[i]}`);
+          }
+        }
+        const g = await pool.gradientOf(c.x, 16);
+        const one = single.gradientOf(c.x, 16);
+        for (let i = 0; i < g.length; i++) if (!Object.is(g[i], one[i])) assert.unreachable(`${precision} ${threads} threads: pool.gradientOf[${i}] = ${g[i]}, one relaxed thread ${one[i]}`);
+      } finally {
+        await pool.dispose();
+      }
+    }
+    single.dispose();
+  }
+});
+
 test.run();

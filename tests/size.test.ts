@@ -10,13 +10,15 @@ const BUDGET: [string, number][] = [
   ["build/mlpgrad.simd.wasm", 40 * 1024],
   ["build/mlpgrad.scalar.wasm", 20 * 1024],
   ["build/mlpgrad.relaxed.wasm", 40 * 1024],
-  // 142 KiB (and workerd 128) since the batch copies run eight rows at a time (src/batch.ts, +2.3 KB).
-  ["dist/mlpgrad.js", 142 * 1024],
+  // 142 KiB (and workerd 128) since the batch copies run eight rows at a time (src/batch.ts, +2.3 KB);
+  // 150 KiB (and workerd 136) since the pool splits the Jacobian and gradientOf (split.ts's Jacobian
+  // schedule, batch.ts's steps, pool.ts's runJacobian: +7.6 KB with comments, +2.8 KB minified).
+  ["dist/mlpgrad.js", 150 * 1024],
   // unminified JS, comments included; the kernels are imported, not embedded. 124 KiB since pool.ts splits
   // one input across threads (split.ts, ≈ 16 KB with its comments; in workerd the pool runs on one thread);
   // 126 KiB since the backward's halved rows (split.ts's finishHalves and chunks of halves, memory.ts's
   // backwardHalf and scratch vectors: +2.3 KB of code).
-  ["dist/mlpgrad.workerd.js", 128 * 1024],
+  ["dist/mlpgrad.workerd.js", 136 * 1024],
 ];
 const at = (file: string) => new URL(`../../${file}`, import.meta.url);
 
@@ -96,7 +98,8 @@ test("the ESM node bundle leaves the pool's code to dist/mlpgrad.pool.node.js, i
   for (const name of ["MLPError", "createMLP", "MLP", "Engine", "init", "BatchRunner"]) assert.not.ok(defines(pool, name), `the pool's file defines its own ${name}`);
   assert.ok(defines(esm, "MLPError") && defines(esm, "createMLP"), "the check above can see definitions");
   assert.ok(pool.length < 30000, `the pool's file is ${pool.length} bytes`);
-  assert.ok(esm.length + pool.length < 140000, `the ESM node bundle and the pool's file are ${esm.length + pool.length} bytes`);
+  // 145,000 since the pool splits the Jacobian (+4.5 KB, most of it in the pool's file).
+  assert.ok(esm.length + pool.length < 145000, `the ESM node bundle and the pool's file are ${esm.length + pool.length} bytes`);
 });
 
 test("the ESM node bundle leaves out the inflater: without DecompressionStream its SIMD default starts, the scalar build fails with E_SOURCE", () => {
@@ -117,11 +120,12 @@ test("the ESM node bundle leaves out the inflater: without DecompressionStream i
   assert.match(out.error[2], /could not be unpacked .*DecompressionStream.*dist\/mlpgrad\.js/);
 });
 
-test(`with the scalar build too (a runtime without SIMD, or a bundle that does not split code), at most ${(GZIP_BUDGET + 8000) / 1000} KB`, async () => {
+// 9 KB over GZIP_BUDGET since the pool splits the Jacobian (≈ +0.9 KB gzipped; 8 KB before).
+test(`with the scalar build too (a runtime without SIMD, or a bundle that does not split code), at most ${(GZIP_BUDGET + 9000) / 1000} KB`, async () => {
   const scalar = await minified("dist/mlpgrad.scalar.js");
   assert.ok(scalar.includes(packed("scalar")), "dist/mlpgrad.scalar.js holds the scalar build");
   const both = gzipSync((await minified("dist/mlpgrad.js")) + scalar, { level: 9 }).length;
-  assert.ok(both <= GZIP_BUDGET + 8000, `the entry and its scalar build are ${both} bytes gzipped`);
+  assert.ok(both <= GZIP_BUDGET + 9000, `the entry and its scalar build are ${both} bytes gzipped`);
 });
 
 test.run();

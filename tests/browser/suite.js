@@ -411,6 +411,25 @@ export async function runSuite(where) {
         }
         single.dispose();
       });
+      // The Jacobian split too: 17 outputs (two rounds of columns), 67 and 257 features (part of a tile at the end).
+      const jc = randomCase([67, 257, 67, 17], ["tanh", "sigmoid", "gelu"], precision, 300 + seed++, 2);
+      await run(`${precision} [67, 257, 67, 17]: pool.jacobian and gradientOf split over 2 and 3 threads equal one thread bit for bit`, async () => {
+        const single = createMLP(jc.spec);
+        for (const threads of [2, 3]) {
+          const pool = await mlpgrad.createMLPPool({ spec: jc.spec, threads, requireThreads: true, minSplitBytes: 0, adaptiveSplit: false });
+          try {
+            check(pool.jacobianThreads === threads, `pool.jacobianThreads is ${pool.jacobianThreads}`);
+            for (const x of jc.xs) {
+              for (let call = 0; call < 3; call++) sameBits(await pool.jacobian(x), single.jacobian(x), `pool.jacobian (${threads} threads)`);
+              sameBits(await pool.gradientOf(x, 16), single.gradientOf(x, 16), `pool.gradientOf (${threads} threads)`);
+            }
+            await expectCode(() => pool.jacobian([1, 2]), "E_INPUT");
+          } finally {
+            await pool.dispose();
+          }
+        }
+        single.dispose();
+      });
     }
   }
   return { where, env, results };
