@@ -99,6 +99,14 @@ async function more(): Promise<void> {
   expectType<Awaited<ReturnType<typeof pool32.forwardBatch>>, Float32Array>(true);
   // @ts-expect-error an f64 pool does not write into a Float32Array
   await pool.gradientBatch([1, 2], new Float32Array(2));
+  expectType<Awaited<ReturnType<typeof pool.jacobian>>, Float64Array>(true);
+  expectType<Awaited<ReturnType<typeof pool32.jacobian>>, Float32Array>(true);
+  expectType<Awaited<ReturnType<typeof pool32.gradientOf>>, Float32Array>(true);
+  expectType<typeof pool32.jacobianThreads, number>(true);
+  // @ts-expect-error an f64 pool's Jacobian does not go into a Float32Array
+  await pool.jacobian([1, 2], new Float32Array(2));
+  // @ts-expect-error gradientOf needs the output index k
+  await pool32.gradientOf([1, 2]);
   const poolJSON = await createMLPPool({ spec: model });
   expectType<typeof poolJSON, MLPPool<Precision>>(true);
   const created = await createEngine();
