@@ -60,10 +60,12 @@ export interface MLPPoolOptions<S extends MLPSpecLike = MLPSpecLike> {
    */
   workerUrl?: string | URL;
   /**
-   * Weight bytes (Σ_l n_l × padded n_{l−1} × 4 or 8) a network must have before gradient, valueAndGradient
-   * and vjp split one input across the threads (split.ts). Default DEFAULT_MIN_SPLIT_BYTES (measured:
-   * below it a layer's share is too short to pay for the synchronisation); Infinity: never split. Layers
-   * of fewer than min(64 KiB, minSplitBytes) weight bytes run on the main thread alone.
+   * Weight bytes (Σ_l n_l × padded n_{l−1} × 4 or 8) a network must have before gradient, valueAndGradient,
+   * vjp and gradientOf split one input across the threads (split.ts). Default DEFAULT_MIN_SPLIT_BYTES
+   * (measured: below it a layer's share is too short to pay for the synchronisation); Infinity: never
+   * split. jacobian does (1 + n_L) / 2 times a gradient's multiply-adds per weight, so it splits from
+   * weight bytes × (1 + n_L) / 2 ≥ minSplitBytes. Layers of fewer than min(64 KiB, minSplitBytes) weight
+   * bytes run on the main thread alone.
    */
   minSplitBytes?: number;
   /**
@@ -120,7 +122,8 @@ export class MLPPool<P extends Precision = Precision> {
   private nextId = 1;
   private readonly control: SplitControl | undefined;
   private readonly task: SplitTask;
-  private readonly splitWorth: boolean;
+  // Whether the network is large enough to split (minSplitBytes): gradient-like calls, and the Jacobian.
+  private readonly splitWorth: Record<SplitKind, boolean>;
   private readonly minLayerBytes: number;
   private splitting: Promise<unknown> | undefined;
   // A split Jacobian call is using the main thread's batch block: batch calls wait for it.
@@ -152,7 +155,9 @@ export class MLPPool<P extends Precision = Precision> {
     this.task = splitTask(layout, network.precision, engine.kernels, engine.memory, this.runner.block);
     let weightBytes = 0;
     for (const layer of layout.layers) weightBytes += layer.rows * layer.stride * layout.elementBytes;
-    this.splitWorth = weightBytes >= minSplitBytes;
+    // The Jacobian's backward multiplies every weight by n_L columns where the gradient's does by one.
+    const outputs = layout.layers[layout.layers.length - 1].rows;
+    this.splitWorth = { gradient: weightBytes >= minSplitBytes, jacobian: (weightBytes * (1 + outputs)) / 2 >= minSplitBytes };
     this.minLayerBytes = Math.min(MIN_SHARED_LAYER_BYTES, minSplitBytes);
     this.network = network;
     this.workers = workers.slice();
@@ -266,12 +271,12 @@ export class MLPPool<P extends Precision = Precision> {
 
   /** Threads the next gradient, valueAndGradient, vjp or gradientOf call runs on (1 for small networks, or while splitting measures slower). */
   get splitThreads(): number {
-    return this.splitEligible() && (!this.adaptive || this.splitFaster("gradient") !== false) ? this.threads : 1;
+    return this.splitEligible("gradient") && (!this.adaptive || this.splitFaster("gradient") !== false) ? this.threads : 1;
   }
 
   /** Threads the next jacobian call runs on (timed apart from the other calls by adaptiveSplit). */
   get jacobianThreads(): number {
-    return this.splitEligible() && (!this.adaptive || this.splitFaster("jacobian") !== false) ? this.threads : 1;
+    return this.splitEligible("jacobian") && (!this.adaptive || this.splitFaster("jacobian") !== false) ? this.threads : 1;
   }
 
   /** @internal gradient's recent times (tests). */
@@ -279,8 +284,8 @@ export class MLPPool<P extends Precision = Precision> {
     return this.timing.gradient.times;
   }
 
-  private splitEligible(): boolean {
-    return this.control !== undefined && this.splitWorth && this.threads > 1;
+  private splitEligible(kind: SplitKind): boolean {
+    return this.control !== undefined && this.splitWorth[kind] && this.threads > 1;
   }
 
   /** Whether split calls of this kind have lately been faster than one-thread ones; undefined until both have 3 times. */
@@ -311,7 +316,7 @@ export class MLPPool<P extends Precision = Precision> {
     if (this.disposal !== undefined) throw new MLPError("E_DISPOSED", `${method}: the pool was disposed; create a new one with createMLPPool()`);
     const network = this.network;
     const kind: SplitKind = method === "jacobian" ? "jacobian" : "gradient";
-    const split = this.splitEligible() && (!this.adaptive || this.chooseSplit(kind));
+    const split = this.splitEligible(kind) && (!this.adaptive || this.chooseSplit(kind));
     const start = performance.now();
     if (!split) {
       const o = out as VectorOf<P> | undefined;
@@ -387,7 +392,7 @@ export class MLPPool<P extends Precision = Precision> {
   }
 
   private record(kind: SplitKind, way: 0 | 1, start: number): void {
-    if (!this.adaptive || !this.splitEligible()) return;
+    if (!this.adaptive || !this.splitEligible(kind)) return;
     const times = this.timing[kind].times[way];
     times.push(performance.now() - start);
     if (times.length > ADAPTIVE_SAMPLES) times.shift();

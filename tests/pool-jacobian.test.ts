@@ -229,6 +229,35 @@ test("a large network under the default thresholds: the Jacobian splits on 2 thr
   await small.dispose();
 });
 
+test("the Jacobian's threshold counts its work: weight bytes × (1 + n_L) / 2 against minSplitBytes", async () => {
+  // [100, 256, 256, 10] f32: 379 040 weight bytes (rows padded), under 1 MiB for a gradient; × 5.5 = 2.1 MB for the Jacobian.
+  const mid = randomCase([100, 256, 256, 10], "sigmoid", "f32", 7502);
+  const pool = await createMLPPool({ spec: mid.spec, threads: 2, adaptiveSplit: false });
+  assert.is(pool.splitThreads, 1, "a gradient of 0.38 MB stays on one thread");
+  assert.is(pool.jacobianThreads, 2, "its Jacobian splits");
+  same(await pool.jacobian(mid.x), single.createMLP(mid.spec).jacobian(mid.x), "split Jacobian on the default thresholds");
+  await pool.dispose();
+  // [64, 128, 128, 10]: 209 056 weight bytes in f64, × 5.5 = 1 149 808 ≥ 2^20; in f32 about half that.
+  for (const [precision, threads] of [["f64", 2], ["f32", 1]] as const) {
+    const edge = randomCase([64, 128, 128, 10], "tanh", precision, 7503);
+    const p = await createMLPPool({ spec: edge.spec, threads: 2, adaptiveSplit: false });
+    assert.is(p.jacobianThreads, threads, `[64, 128, 128, 10] ${precision}`);
+    assert.is(p.splitThreads, 1, `[64, 128, 128, 10] ${precision}: gradients stay on one thread`);
+    same(await p.jacobian(edge.x), single.createMLP(edge.spec).jacobian(edge.x), `[64, 128, 128, 10] ${precision}`);
+    await p.dispose();
+  }
+  // n_L = 1: the Jacobian is a gradient, and splits exactly when a gradient does, on either side of its weight bytes.
+  const one = randomCase([100, 256, 256, 1], "sigmoid", "f64", 7504);
+  const { layout } = (single.createMLP(one.spec) as unknown as Internal).batchPlan;
+  const bytes = layout.layers.reduce((sum, layer) => sum + layer.rows * layer.stride * layout.elementBytes, 0);
+  for (const [minSplitBytes, threads] of [[bytes, 2], [bytes + 1, 1]] as const) {
+    const p1 = await createMLPPool({ spec: one.spec, threads: 2, adaptiveSplit: false, minSplitBytes });
+    assert.is(p1.splitThreads, threads, `gradient, minSplitBytes ${minSplitBytes}`);
+    assert.is(p1.jacobianThreads, threads, `Jacobian, minSplitBytes ${minSplitBytes}`);
+    await p1.dispose();
+  }
+});
+
 for (const precision of ["f32", "f64"] as const) {
   test(`${precision}: layers long enough that the workers take chunks: 20 back-to-back calls on 2 and 3 threads equal one thread bit for bit`, async () => {
     // 301 and 515 features: a part of a tile at the end of each step; two rounds of columns (n_L = 17).
