@@ -58,6 +58,9 @@ type BackwardNet = Kernels["backwardNetF32"];
 export type BatchMethod = "gradientBatch" | "valueAndGradientBatch" | "forwardBatch" | "gradientOfBatch";
 
 /** Options of gradientOf and gradientOfBatch. */
+/** @internal The single-input calls a pool can split across its threads (MLP.splitBegin, MLPPool). */
+export type SplitMethod = "gradient" | "valueAndGradient" | "vjp" | "gradientOf" | "jacobian";
+
 export interface GradientOfOptions {
   /**
    * true: the gradient of the last layer's pre-activation z_k^[L] (a classifier's class score, the logit
@@ -414,7 +417,7 @@ export class MLP<P extends Precision = Precision> {
    * copies the result out with splitResult (jacobian: the batch runner's jacobianRows, round by round).
    */
   splitBegin<V extends Vector>(
-    method: "gradient" | "valueAndGradient" | "vjp" | "gradientOf" | "jacobian",
+    method: SplitMethod,
     x: Readonly<ArrayLike<number>>,
     out: V | undefined,
     v?: Readonly<ArrayLike<number>>,

@@ -24,7 +24,7 @@ import { MLPError, describe, type MLPErrorCode } from "./errors.js";
 import { createEngine, init, threadsUnavailable } from "./init.js";
 import { BATCH_BLOCK, planBlock } from "./memory.js";
 import type { MLPSpec, MLPSpecLike, Precision, SpecNames } from "./model.js";
-import type { BatchJob, BatchMethod, GradientOfOptions, MLP, Vector, VectorOf } from "./network.js";
+import type { BatchJob, BatchMethod, GradientOfOptions, MLP, SplitMethod, Vector, VectorOf } from "./network.js";
 import type { JobKind, WorkerFailure, WorkerJob, WorkerReply, WorkerStart } from "./pool-worker.js";
 import {
   GRADIENT,
@@ -304,7 +304,7 @@ export class MLPPool<P extends Precision = Precision> {
   }
 
   private async single<V extends Vector>(
-    method: "gradient" | "valueAndGradient" | "vjp" | "gradientOf" | "jacobian",
+    method: SplitMethod,
     x: Readonly<ArrayLike<number>>,
     out: V | undefined,
     v?: Readonly<ArrayLike<number>>,
