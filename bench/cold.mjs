@@ -28,13 +28,18 @@ const shape = options.shape ?? "S3";
 /** Each contender's library modules, imported before (and timed apart from) the bench's contender module. */
 const LIBRARY_MODULES = {
   "mlpgrad-floor": [],
+  "mlpgrad-lean": [],
   mlpgrad: [new URL("../dist/mlpgrad.node.js", import.meta.url).href],
   tfjs: ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm"],
   "jax-js": ["@jax-js/jax"],
 };
 const libraryModules = LIBRARY_MODULES[Object.keys(LIBRARY_MODULES).find((prefix) => name?.startsWith(prefix))] ?? [];
-/** The cold-start floor (bench/cold-floor.mjs): not a contender of the other modes, so not in the registry. */
+/**
+ * The cold-start floor (bench/cold-floor.mjs) and mlpgrad's cold path alone (bench/cold-lean.mjs): not
+ * contenders of the other modes, so not in the registry.
+ */
 const FLOOR = "mlpgrad-floor";
+const LEAN = "mlpgrad-lean";
 const result = { contender: name, shape, status: "ERROR", processStartMs };
 
 try {
@@ -42,7 +47,16 @@ try {
   const net = { ...made, layers: JSON.parse(JSON.stringify(made.layers.map((layer) => ({ weights: Array.from(layer.weights), bias: Array.from(layer.bias) })))) };
   // The floor's one module is written (when stale) before the clock starts, and is its library module.
   if (name === FLOOR) libraryModules.push(floorModule().href);
-  const entry = name === FLOOR ? { load: () => import("./contenders/floor.mjs"), options: {} } : contender(name);
+  // The lean copy of the bundle must come from the bundle as built now (bench/cold-lean.mjs writes it).
+  if (name === LEAN) {
+    const lean = await import("./contenders/lean.mjs");
+    lean.checkLeanFresh();
+    libraryModules.push(lean.LEAN_URL.href);
+  }
+  const entry =
+    name === FLOOR ? { load: () => import("./contenders/floor.mjs"), options: {} }
+    : name === LEAN ? { load: () => import("./contenders/lean.mjs"), options: { precision: "f32", simd: true } }
+    : contender(name);
 
   const t0 = performance.now();
   for (const specifier of libraryModules) await import(specifier);

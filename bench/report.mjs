@@ -247,7 +247,9 @@ function coldSection(cold) {
   const note = "(from the import to the first S3 gradient of a network given as plain number[] weights, as JSON.parse gives them; " +
     "library: the library's own import, as a user's script would, which the target is judged on; total: with the bench's contender module too; " +
     "mlpgrad-floor: the cold-start floor, bench/cold-floor.mjs — one module with the same SIMD bytes, compile, instantiate, check and copy " +
-    "every value with createMLP's guarantees, one gradient through the same kernels, and nothing else)";
+    "every value with createMLP's guarantees, one gradient through the same kernels, and nothing else; " +
+    "mlpgrad-lean: mlpgrad's cold path alone, bench/cold-lean.mjs — the bundle with every function and statement a cold start " +
+    "does not execute taken out, by V8's coverage of one cold start)";
   return [table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"]), ...failures, note].join("\n");
 }
 

@@ -10,7 +10,8 @@
  *   once per run after the rounds, interleaved blocks in one process).
  * Each round also measures the SIMD peak in its own child (bench/peak.mjs); mlpgrad's single-input
  * children time the bandwidth floor (bench/floor.mjs) beside the gradient. Then cold start
- * (bench/cold.mjs, fresh processes, with the cold-start floor bench/cold-floor.mjs), createMLP's throughput (bench/create.mjs) and the allocation
+ * (bench/cold.mjs, fresh processes, with the cold-start floor bench/cold-floor.mjs and mlpgrad's cold path
+ * alone, bench/cold-lean.mjs), createMLP's throughput (bench/create.mjs) and the allocation
  * check (bench/alloc.mjs) run. The parent
  * computes the f64 references the children check themselves against (batch references go to the
  * children as raw files, kept in the temporary directory between runs), prints the report, and writes
@@ -25,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import { renderRatioChart } from "./chart.mjs";
 import { parseOptions, readFloat64File, writeFloat64File } from "./child-io.mjs";
 import { runChild } from "./children.mjs";
+import { writeLeanBundle } from "./cold-lean.mjs";
 import { BASELINE, CONTENDERS, contender } from "./contenders/index.mjs";
 import { finiteDifferenceError, referenceGradient, referenceGradients, referenceJacobian } from "./reference.mjs";
 import { formatReport } from "./report.mjs";
@@ -82,10 +84,11 @@ const USAGE = `usage: npm run bench -- [options]
 
 /**
  * Contenders timed from a fresh process in the cold-start comparison: mlpgrad, the cold-start floor
- * (bench/cold-floor.mjs: the least any library must do on this path in Node 20, for the target's limit
- * line) and tfjs-wasm.
+ * (bench/cold-floor.mjs: the least any library must do on this path in Node 20), mlpgrad's cold path
+ * alone (bench/cold-lean.mjs: the bundle with all a cold start does not execute taken out) — both for
+ * the target's limit line — and tfjs-wasm.
  */
-const COLD_CONTENDERS = [BASELINE, "mlpgrad-floor", "tfjs-wasm"];
+const COLD_CONTENDERS = [BASELINE, "mlpgrad-floor", "mlpgrad-lean", "tfjs-wasm"];
 /** The shape whose createMLP throughput is measured (2.1 million numbers). */
 const CREATE_SHAPE = "S5";
 /** Gradient calls in the allocation check. */
@@ -351,6 +354,13 @@ async function runSplit(settings, raw) {
 
 /** Fresh processes to the first S3 gradient, the cold-start contenders interleaved. */
 async function runColdStarts(settings, raw) {
+  // mlpgrad-lean runs a copy of the bundle as built now, stripped by one covered cold start of it.
+  try {
+    const lean = writeLeanBundle();
+    progress(`[cold] mlpgrad-lean: ${lean.leanBytes} of the bundle's ${lean.bundleBytes} bytes (${lean.functions} function bodies never called, ${lean.statements} statements never reached, emptied)`);
+  } catch (error) {
+    progress(`[cold] mlpgrad-lean could not be made: ${error.message}`);
+  }
   for (let k = 1; k <= settings.coldRuns; k++) {
     for (const name of COLD_CONTENDERS) {
       const result = await runChild("cold.mjs", [name, "--shape", "S3"]);
