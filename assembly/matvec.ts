@@ -45,7 +45,7 @@ import { sigmoidVector } from "./vmath";
 
 /** acc + w·x; one fused (or unfused, as the hardware does it) relaxed_madd in the relaxed build. */
 // @ts-ignore: decorator
-@inline function madd<T>(acc: v128, w: v128, x: v128): v128 {
+@inline export function madd<T>(acc: v128, w: v128, x: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return v128.relaxed_madd<T>(w, x, acc);
   return v128.add<T>(acc, v128.mul<T>(w, x));
 }
@@ -229,8 +229,8 @@ export function backRows<T>(gOut: usize, w: usize, g: usize, rows: i32, cols: i3
     for (let k = blocks - 4; k >= 0; k -= 4) {
       // Constant flags, so each inlined copy has no branch in its loop.
       const p = w + <usize>k * rowBytes;
-      if (k + 4 == rows) rowsTimes4<T>(gOut, p, rowBytes, g + <usize>k * size, false);
-      else rowsTimes4<T>(gOut, p, rowBytes, g + <usize>k * size, true);
+      if (k + 4 == rows) rowsTimes4<T>(gOut, p, rowBytes, rowBytes, g + <usize>k * size, false);
+      else rowsTimes4<T>(gOut, p, rowBytes, rowBytes, g + <usize>k * size, true);
     }
   } else {
     for (let j: usize = 0; j < rowBytes; j += size) store<T>(gOut + j, load<T>(g) * load<T>(w + j));
@@ -272,16 +272,20 @@ export function backCombine<T>(g: usize, part: usize, s: usize, count: i32): voi
   }
 }
 
-/** out (+)= g0·W[0,:] + g1·W[1,:] + g2·W[2,:] + g3·W[3,:] over four consecutive rows at p. */
+/**
+ * out (+)= g0·W[0,:] + g1·W[1,:] + g2·W[2,:] + g3·W[3,:] over `bytes` of four rows rowBytes apart at p
+ * (bytes = rowBytes: whole rows; less: a slice of columns, split.ts's denseBackCols — the same
+ * operations, so a slice equals those columns of the whole).
+ */
 // @ts-ignore: decorator
-@inline function rowsTimes4<T>(out: usize, p: usize, rowBytes: usize, g: usize, accumulate: bool): void {
+@inline export function rowsTimes4<T>(out: usize, p: usize, rowBytes: usize, bytes: usize, g: usize, accumulate: bool): void {
   const size = sizeof<T>();
   const g0 = v128.splat<T>(load<T>(g));
   const g1 = v128.splat<T>(load<T>(g, size));
   const g2 = v128.splat<T>(load<T>(g, 2 * size));
   const g3 = v128.splat<T>(load<T>(g, 3 * size));
   const p1 = p + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
-  const pairs = rowBytes & ~(<usize>31);
+  const pairs = bytes & ~(<usize>31);
   let j: usize = 0;
   for (; j < pairs; j += 32) {
     const o = out + j;
@@ -300,8 +304,8 @@ export function backCombine<T>(g: usize, part: usize, s: usize, count: i32): voi
     if (accumulate) v1 = v128.add<T>(v128.load(o, 16), v1);
     v128.store(o, v1, 16);
   }
-  if (j < rowBytes) {
-    // One 16-byte vector left over when the stride is an odd number of vectors.
+  if (j < bytes) {
+    // One 16-byte vector left over when the width is an odd number of vectors.
     const o = out + j;
     let v0 = v128.add<T>(
       v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),

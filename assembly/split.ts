@@ -15,19 +15,13 @@
  *
  * Every output element of denseBack is a sum over the rows k of W in a fixed order (last rows one at a
  * time, then blocks of four from the top down; rows 0 → n−1 in the scalar build), lane by lane, so a
- * column slice repeats exactly the operations one thread does for those columns. Keep this file in step
- * with denseBack and rowsTimes4 in matvec.ts: any change to their order of operations (or to madd) must
- * be made here too, or the pool's results stop equalling one thread's (tests/split.test.ts checks).
+ * column slice repeats exactly the operations one thread does for those columns. The four-row step
+ * (rowsTimes4) and madd are matvec.ts's own; keep denseBackCols's loop in step with denseBack's: any
+ * change to their order of operations must be made in both, or the pool's results stop equalling one
+ * thread's (tests/split.test.ts checks).
  */
 
-import { backCombine, backRows } from "./matvec";
-
-/** acc + w·x, exactly as matvec.ts's madd (relaxed_madd in the relaxed build). */
-// @ts-ignore: decorator
-@inline function madd<T>(acc: v128, w: v128, x: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return v128.relaxed_madd<T>(w, x, acc);
-  return v128.add<T>(acc, v128.mul<T>(w, x));
-}
+import { backCombine, backRows, madd, rowsTimes4 } from "./matvec";
 
 /**
  * Columns of gOut = (Wᵀ g) ⊙ s (or Wᵀ g when s = 0) for a slice of `width` columns: gOut, w and s point at
@@ -52,8 +46,8 @@ export function denseBackCols<T>(gOut: usize, w: usize, g: usize, s: usize, rows
     }
     for (let k = blocks - 4; k >= 0; k -= 4) {
       const p = w + <usize>k * rowBytes;
-      if (k + 4 == rows) rowsTimes4Cols<T>(gOut, p, rowBytes, bytes, g + <usize>k * size, false);
-      else rowsTimes4Cols<T>(gOut, p, rowBytes, bytes, g + <usize>k * size, true);
+      if (k + 4 == rows) rowsTimes4<T>(gOut, p, rowBytes, bytes, g + <usize>k * size, false);
+      else rowsTimes4<T>(gOut, p, rowBytes, bytes, g + <usize>k * size, true);
     }
     if (s != 0) {
       for (let j: usize = 0; j < bytes; j += 16) {
@@ -76,44 +70,6 @@ export function denseBackCols<T>(gOut: usize, w: usize, g: usize, s: usize, rows
     }
   }
   return gOut;
-}
-
-/** out (+)= g0·W[0,:] + g1·W[1,:] + g2·W[2,:] + g3·W[3,:] over `bytes` of four rows rowBytes apart at p. */
-// @ts-ignore: decorator
-@inline function rowsTimes4Cols<T>(out: usize, p: usize, rowBytes: usize, bytes: usize, g: usize, accumulate: bool): void {
-  const size = sizeof<T>();
-  const g0 = v128.splat<T>(load<T>(g));
-  const g1 = v128.splat<T>(load<T>(g, size));
-  const g2 = v128.splat<T>(load<T>(g, 2 * size));
-  const g3 = v128.splat<T>(load<T>(g, 3 * size));
-  const p1 = p + rowBytes, p2 = p1 + rowBytes, p3 = p2 + rowBytes;
-  const pairs = bytes & ~(<usize>31);
-  let j: usize = 0;
-  for (; j < pairs; j += 32) {
-    const o = out + j;
-    // v0 stored before v1 is computed, as in rowsTimes4 (fewer live registers, same operations).
-    let v0 = v128.add<T>(
-      v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),
-      v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j)), v128.mul<T>(g3, v128.load(p3 + j))),
-    );
-    if (accumulate) v0 = v128.add<T>(v128.load(o), v0);
-    v128.store(o, v0);
-    let v1 = v128.add<T>(
-      v128.add<T>(v128.mul<T>(g0, v128.load(p + j, 16)), v128.mul<T>(g1, v128.load(p1 + j, 16))),
-      v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j, 16)), v128.mul<T>(g3, v128.load(p3 + j, 16))),
-    );
-    if (accumulate) v1 = v128.add<T>(v128.load(o, 16), v1);
-    v128.store(o, v1, 16);
-  }
-  if (j < bytes) {
-    const o = out + j;
-    let v0 = v128.add<T>(
-      v128.add<T>(v128.mul<T>(g0, v128.load(p + j)), v128.mul<T>(g1, v128.load(p1 + j))),
-      v128.add<T>(v128.mul<T>(g2, v128.load(p2 + j)), v128.mul<T>(g3, v128.load(p3 + j))),
-    );
-    if (accumulate) v0 = v128.add<T>(v128.load(o), v0);
-    v128.store(o, v0);
-  }
 }
 
 /** denseBackCols<f32>. */
