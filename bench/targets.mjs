@@ -251,7 +251,11 @@ export function explainMiss(target, summary) {
       const floor = Number.isFinite(row.floorSpeedup)
         ? `; ${row.threads} threads reading the weights reach ${row.floorSpeedup < target.atLeast ? "only " : ""}${row.floorSpeedup.toFixed(2)}× one thread's bandwidth ` +
           `(${us(row.floorOneUs)} → ${us(row.floorTwoUs)} for the weights twice` +
-          `${Number.isFinite(row.floorConcurrency) ? `, ${row.floorConcurrency.toFixed(2)}× from concurrency alone` : ""})`
+          `${Number.isFinite(row.floorConcurrency) ? `, ${row.floorConcurrency.toFixed(2)}× from concurrency alone` : ""})` +
+          // Each side against its own floor: the one-thread side's moves from process to process (the memory it
+          // got), the two-thread side's much less, and the ratio follows the first (docs/threads-single-input.md).
+          `; one thread took ${us(row.oneUs)} = ${(row.oneUs / row.floorOneUs).toFixed(2)}× its floor, ${row.threads} threads ${us(row.twoUs)} = ` +
+          `${(row.twoUs / row.floorTwoUs).toFixed(2)}× theirs`
         : "";
       return `load average ${row.loadBefore.toFixed(1)}→${row.loadAfter.toFixed(1)} on ${summary.meta?.cpus ?? "?"} cores, ${pct(row.idle)} of the CPU idle while it ran (its own threads included); the fastest blocks gave ${row.minRatio.toFixed(2)}×${floor}`;
     }
