@@ -28,7 +28,6 @@
  * the cold starts.
  */
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -93,8 +92,7 @@ function holdsVar(node) {
  * statements were emptied.
  */
 export function stripUnexecuted(source, unexecuted) {
-  const sorted = [...unexecuted].sort((a, b) => a[0] - b[0]);
-  const within = (node) => sorted.some(([start, end]) => start <= node.start && node.end <= end);
+  const within = (node) => unexecuted.some(([start, end]) => start <= node.start && node.end <= end);
   const edits = [];
   let functions = 0;
   let statements = 0;
@@ -136,7 +134,7 @@ export function writeLeanBundle({ out = LEAN_URL, stampOut = LEAN_STAMP_URL, sha
   mkdirSync(new URL(".", out), { recursive: true });
   writeFileSync(out, lean);
   writeFileSync(stampOut, JSON.stringify(leanStamp(source)) + "\n");
-  return { bundleBytes: Buffer.byteLength(source), leanBytes: Buffer.byteLength(lean), functions, statements, sha256: createHash("sha256").update(source).digest("hex") };
+  return { bundleBytes: Buffer.byteLength(source), leanBytes: Buffer.byteLength(lean), functions, statements };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
